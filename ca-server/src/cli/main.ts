@@ -1,0 +1,33 @@
+import { Command, CommanderError } from 'commander';
+import { registerIntermediateCommands } from './intermediate.js';
+import { registerIssueCommand } from './issue.js';
+import { registerProfileCommands } from './profile.js';
+import { registerRootCommands } from './root.js';
+
+export function buildProgram(): Command {
+  const program = new Command('wardcert-ca')
+    .description('Wardcert: an intranet ACME certificate authority for hospital DICOM and HL7 networks')
+    .showHelpAfterError()
+    .exitOverride();
+  registerRootCommands(program);
+  registerIntermediateCommands(program);
+  registerIssueCommand(program);
+  registerProfileCommands(program);
+  return program;
+}
+
+/** Runs the CLI; every failure becomes one clear line on stderr and a non-zero exit status. */
+export async function main(argv: string[]): Promise<void> {
+  try {
+    await buildProgram().parseAsync(argv);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      process.exitCode = err.exitCode;
+      return;
+    }
+    const message = err instanceof Error ? err.message : String(err);
+    process.stderr.write(`wardcert-ca: ${message}\n`);
+    if (process.env.WARDCERT_DEBUG && err instanceof Error) process.stderr.write(`${err.stack}\n`);
+    process.exitCode = 1;
+  }
+}

@@ -1,0 +1,6 @@
+// The CA as a library: what the CLI and the server are built from, for scripts and tests.
+export { openStore, type Store, type StoreOptions } from './store/index.js';
+export { loadIssuingCa, type IssuingCa } from './pki/issuing-ca.js';
+export { checkCsr, CsrError } from './pki/csr.js';
+export { issueLeaf, LeafPolicyError } from './pki/leaf.js';
+export { loadProfiles, BUNDLED_PROFILES_DIR, type Profile } from './pki/profiles.js';
