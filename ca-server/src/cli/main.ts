@@ -3,6 +3,8 @@ import { registerIntermediateCommands } from './intermediate.js';
 import { registerIssueCommand } from './issue.js';
 import { registerProfileCommands } from './profile.js';
 import { registerRootCommands } from './root.js';
+import { registerEabCommands } from './eab.js';
+import { registerRenewNowCommand } from './renew-now.js';
 
 export function buildProgram(): Command {
   const program = new Command('wardcert-ca')
@@ -13,6 +15,8 @@ export function buildProgram(): Command {
   registerIntermediateCommands(program);
   registerIssueCommand(program);
   registerProfileCommands(program);
+  registerEabCommands(program);
+  registerRenewNowCommand(program);
   return program;
 }
 

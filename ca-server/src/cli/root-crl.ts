@@ -7,7 +7,8 @@ import { exists, PUBLIC_MODE, writeFileAtomic } from '../pki/files.js';
 import { assertIssuedBy } from '../pki/issuing-ca.js';
 import { describeIssues, ConfigError } from '../config/schema-errors.js';
 import { info, wrote } from './output.js';
-import { openRoot } from './root.js';
+import { openRoot } from '../ca/ceremony.js';
+import { readRootPassphrase } from './root.js';
 
 const DAY_MS = 86_400_000;
 
@@ -35,7 +36,7 @@ export async function signRootCrl(opts: CrlOptions): Promise<void> {
     throw new Error(`--reason "${opts.reason}" is not an RFC 5280 reason (${Object.keys(REVOCATION_REASONS).join(', ')})`);
   }
   const revoking = await Promise.all(opts.revoke.map(async (f) => new x509.X509Certificate(await readFile(f, 'utf8'))));
-  const root = await openRoot(opts.dir, opts.passphraseFile);
+  const root = await openRoot(opts.dir, await readRootPassphrase(opts.passphraseFile));
   const state = await readState(root.paths.crlState);
   const now = new Date();
   for (const cert of revoking) {

@@ -1,15 +1,9 @@
-import 'reflect-metadata';
-import * as x509 from '@peculiar/x509';
+import type * as x509 from '@peculiar/x509';
 import type { Command } from 'commander';
 import { readFile } from 'node:fs/promises';
 import { caKeyAlgorithm } from '../pki/algorithms.js';
-import { createRootCertificate, signIntermediate } from '../pki/ca-certificates.js';
-import { checkCsr } from '../pki/csr.js';
-import { assertWritable, PRIVATE_MODE, PUBLIC_MODE, writeFileAtomic } from '../pki/files.js';
-import { decryptPrivateKey, encryptPrivateKey, generateKey, toSigningKey } from '../pki/keys.js';
-import { rootLayout } from '../pki/layout.js';
+import { initRoot, signIntermediateRequest } from '../ca/ceremony.js';
 import { describeConstraints, normaliseCidr, normaliseDnsSuffix, type ConstraintSet } from '../pki/name-constraints.js';
-import { parseSubject } from '../pki/subject.js';
 import { signRootCrl } from './root-crl.js';
 import { collect, integerIn } from './options.js';
 import { info, warn, wrote } from './output.js';
@@ -69,29 +63,16 @@ interface InitOptions {
 }
 
 async function rootInit(opts: InitOptions): Promise<void> {
-  const spec = caKeyAlgorithm(opts.algorithm);
-  const subject = parseSubject(opts.subject);
-  const paths = rootLayout(opts.dir);
-  await assertWritable([paths.key, paths.cert], !!opts.force);
+  caKeyAlgorithm(opts.algorithm); // refuse before asking for a passphrase
   const passphrase = await readPassphrase({ envVar: ROOT_PASSPHRASE, file: opts.passphraseFile, label: 'root key', confirm: true });
-  const keyObject = await generateKey(spec);
-  const key = await toSigningKey(keyObject);
-  const cert = await createRootCertificate(key, subject, opts.years);
-  await writeFileAtomic(paths.key, encryptPrivateKey(keyObject, passphrase), { mode: PRIVATE_MODE, replace: !!opts.force });
-  wrote(paths.key, 'root private key, encrypted, mode 0600');
-  await writeFileAtomic(paths.cert, cert.toString('pem') + '\n', { mode: PUBLIC_MODE, replace: !!opts.force });
-  wrote(paths.cert, 'root certificate');
+  const { cert, spec, written } = await initRoot({ ...opts, passphrase, force: !!opts.force });
+  written.forEach((w) => wrote(w.path, w.what));
   info(`root ${cert.subject}, ${spec.name}, valid until ${cert.notAfter.toISOString()}`);
   info(`SHA-256 fingerprint ${await fingerprint(cert)}: record it in the ceremony log`);
 }
 
-/** Loads the root certificate and decrypts its key with the operator's passphrase. */
-export async function openRoot(dir: string, passphraseFile: string | undefined) {
-  const paths = rootLayout(dir);
-  const [keyPem, certPem] = await Promise.all([readFile(paths.key, 'utf8'), readFile(paths.cert, 'utf8')]);
-  const passphrase = await readPassphrase({ envVar: ROOT_PASSPHRASE, file: passphraseFile, label: 'root key' });
-  const key = await toSigningKey(decryptPrivateKey(keyPem, passphrase, paths.key));
-  return { cert: new x509.X509Certificate(certPem), key, paths };
+export function readRootPassphrase(file: string | undefined): Promise<string> {
+  return readPassphrase({ envVar: ROOT_PASSPHRASE, file, label: 'root key' });
 }
 
 interface SignOptions {
@@ -116,13 +97,17 @@ async function rootSign(opts: SignOptions): Promise<void> {
     excludeIp: opts.excludeIp.map(normaliseCidr),
   };
   if (opts.crlUrl !== undefined && !/^https?:\/\/\S+$/.test(opts.crlUrl)) throw new Error(`--crl-url "${opts.crlUrl}" is not an http(s) URL`);
-  const request = await checkCsr(await readFile(opts.csr, 'utf8'));
-  caKeyAlgorithm(request.keySpec.name); // an issuing CA key must be on the strong list, never legacy
-  await assertWritable([opts.out], !!opts.force);
-  const root = await openRoot(opts.dir, opts.passphraseFile);
-  const cert = await signIntermediate(request, root, { days: opts.days, constraints, crlUrl: opts.crlUrl });
-  await writeFileAtomic(opts.out, cert.toString('pem') + '\n', { mode: PUBLIC_MODE, replace: !!opts.force });
-  wrote(opts.out, 'issuing CA certificate');
+  const { cert, written } = await signIntermediateRequest({
+    rootDir: opts.dir,
+    rootPassphrase: await readRootPassphrase(opts.passphraseFile),
+    csrPem: await readFile(opts.csr, 'utf8'),
+    out: opts.out,
+    days: opts.days,
+    constraints,
+    crlUrl: opts.crlUrl,
+    force: !!opts.force,
+  });
+  written.forEach((w) => wrote(w.path, w.what));
   info(`issuing CA ${cert.subject}, serial ${cert.serialNumber}, valid until ${cert.notAfter.toISOString()}`);
   info(`name constraints: ${describeConstraints(constraints)}`);
   if (constraints.permitDns.length && !constraints.permitIp.length) {

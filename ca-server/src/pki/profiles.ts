@@ -1,11 +1,11 @@
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { KEY_ALGORITHMS } from './algorithms.js';
 import { durationSchema } from '../config/duration.js';
-import { ConfigError, describeIssues } from '../config/schema-errors.js';
+import { ConfigError } from '../config/schema-errors.js';
+import { readYamlFile } from '../config/yaml-file.js';
 
 const KEY_USAGES = ['digitalSignature', 'nonRepudiation', 'keyEncipherment', 'dataEncipherment', 'keyAgreement'] as const;
 const EXTENDED_KEY_USAGES = ['serverAuth', 'clientAuth'] as const;
@@ -42,18 +42,11 @@ export const BUNDLED_PROFILES_DIR = resolve(dirname(fileURLToPath(import.meta.ur
 
 export async function loadProfileFile(path: string): Promise<Profile> {
   const source = basename(path);
-  let raw: unknown;
-  try {
-    raw = parseYaml(await readFile(path, 'utf8'), { maxAliasCount: 10 });
-  } catch (err) {
-    throw new ConfigError([`${source}: ${(err as Error).message.split('\n')[0]}`]);
+  const profile = await readYamlFile(path, profileSchema, source);
+  if (`${profile.name}.yaml` !== source) {
+    throw new ConfigError([`${source}: name: "${profile.name}" must match the file name`]);
   }
-  const parsed = profileSchema.safeParse(raw);
-  if (!parsed.success) throw new ConfigError(describeIssues(source, parsed.error));
-  if (`${parsed.data.name}.yaml` !== source) {
-    throw new ConfigError([`${source}: name: "${parsed.data.name}" must match the file name`]);
-  }
-  return parsed.data;
+  return profile;
 }
 
 /** Loads every *.yaml profile in a directory; all errors of all files are reported together. */

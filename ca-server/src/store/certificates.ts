@@ -36,7 +36,12 @@ export interface CertificateRecord extends NewCertificate {
   status: CertificateStatus;
   revokedAt: Date | null;
   revocationReason: number | null;
+  /** Set by renew-now: ARI tells the holder to renew from this moment. */
+  renewBy: Date | null;
 }
+
+/** Which certificates an operator's renew-now applies to. */
+export type RenewSelection = { serials: string[] } | { profile: string } | { all: true };
 
 export interface CertificateQuery {
   limit?: number;
@@ -62,6 +67,8 @@ export interface CertificateRepository {
   markRevoked(serial: string, reason: number, at: Date): Promise<boolean>;
   /** Every revoked certificate, for CRLs, ordered by revocation time. */
   revoked(): Promise<RevokedCertificate[]>;
+  /** Pulls the ARI window of valid, unexpired certificates into the past; returns how many. */
+  renewNow(selection: RenewSelection, at: Date): Promise<number>;
 }
 
 interface CertificateRow {
@@ -82,6 +89,7 @@ interface CertificateRow {
   status: CertificateStatus;
   revoked_at: Millis | null;
   revocation_reason: number | null;
+  renew_by?: Millis | null;
 }
 
 export function certificateRepository(db: Knex): CertificateRepository {
@@ -114,6 +122,13 @@ export function certificateRepository(db: Knex): CertificateRepository {
         .where({ serial, status: 'valid' })
         .update({ status: 'revoked', revoked_at: toMillis(at), revocation_reason: reason });
       return changed === 1;
+    },
+
+    async renewNow(selection, at) {
+      const query = table().where('status', 'valid').andWhere('not_after', '>', toMillis(at));
+      if ('serials' in selection) query.whereIn('serial', selection.serials);
+      else if ('profile' in selection) query.where('profile', selection.profile);
+      return query.update({ renew_by: toMillis(at) });
     },
 
     async revoked() {
@@ -172,5 +187,6 @@ function fromRow(row: CertificateRow): CertificateRecord {
     status: row.status,
     revokedAt: fromNullableMillis(row.revoked_at),
     revocationReason: row.revocation_reason,
+    renewBy: fromNullableMillis(row.renew_by ?? null),
   };
 }

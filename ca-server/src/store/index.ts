@@ -9,5 +9,24 @@ export type {
   CertificateStatus,
   Identifier,
   NewCertificate,
+  RenewSelection,
   RevokedCertificate,
 } from './certificates.js';
+export type { Account, AccountRepository, AccountStatus, NewAccount } from './accounts.js';
+export type { EabCredential, EabRepository } from './eab.js';
+export type { NonceRepository } from './nonces.js';
+export type {
+  Authorization,
+  AuthorizationStatus,
+  Challenge,
+  ChallengeOutcome,
+  ChallengeStatus,
+  ChallengeType,
+  ChallengeWork,
+  NewOrder,
+  Order,
+  OrderRepository,
+  OrderStatus,
+  StoredProblem,
+} from './orders.js';
+export type { RateLimitRepository } from './rate-limits.js';

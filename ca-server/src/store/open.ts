@@ -1,5 +1,10 @@
 import knex, { type Knex } from 'knex';
+import { accountRepository, type AccountRepository } from './accounts.js';
 import { certificateRepository, type CertificateRepository } from './certificates.js';
+import { eabRepository, type EabRepository } from './eab.js';
+import { nonceRepository, type NonceRepository } from './nonces.js';
+import { orderRepository, type OrderRepository } from './orders.js';
+import { rateLimitRepository, type RateLimitRepository } from './rate-limits.js';
 import { connectionConfig, type Dialect, type StoreOptions } from './connection.js';
 import { migrate } from './migrate.js';
 
@@ -7,6 +12,11 @@ export interface Store {
   readonly knex: Knex;
   readonly dialect: Dialect;
   readonly certificates: CertificateRepository;
+  readonly nonces: NonceRepository;
+  readonly accounts: AccountRepository;
+  readonly eab: EabRepository;
+  readonly orders: OrderRepository;
+  readonly rateLimits: RateLimitRepository;
   close(): Promise<void>;
 }
 
@@ -24,6 +34,11 @@ export async function openStore(opts: StoreOptions): Promise<Store> {
     knex: db,
     dialect,
     certificates: certificateRepository(db),
+    nonces: nonceRepository(db),
+    accounts: accountRepository(db),
+    eab: eabRepository(db),
+    orders: orderRepository(db),
+    rateLimits: rateLimitRepository(db),
     close: () => db.destroy(),
   };
 }

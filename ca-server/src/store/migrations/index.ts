@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import * as certificates from './001_certificates.js';
+import * as acme from './002_acme.js';
 
 export interface NamedMigration extends Knex.Migration {
   name: string;
@@ -9,7 +10,10 @@ export interface NamedMigration extends Knex.Migration {
  * Applied in this order. To change the schema, append a module; never rename, reorder or edit
  * one that has shipped, because its name is recorded in each database's knex_migrations table.
  */
-const migrations: readonly NamedMigration[] = [{ name: '001_certificates', ...certificates }];
+const migrations: readonly NamedMigration[] = [
+  { name: '001_certificates', ...certificates },
+  { name: '002_acme', ...acme },
+];
 
 /** Migrations compiled into the code, so dist/ runs them without scanning a directory. */
 export const migrationSource: Knex.MigrationSource<NamedMigration> = {

@@ -1,0 +1,67 @@
+import type Koa from 'koa';
+import { z } from 'zod';
+import { issueAndRecord } from '../ca/issue-and-record.js';
+import { checkCsr, CsrError } from '../pki/csr.js';
+import { LeafPolicyError } from '../pki/leaf.js';
+import { authenticate } from './authenticate.js';
+import type { AcmeContext } from './context.js';
+import { currentOrder } from './orders.js';
+import { AcmeProblem } from './problems.js';
+import { certId } from './cert-id.js';
+import { orderView } from './views.js';
+
+const finalizeSchema = z.object({ csr: z.string().min(1).max(16_384).regex(/^[A-Za-z0-9_-]+$/) }).loose();
+
+const key = (i: { type: string; value: string }) => `${i.type}:${i.value}`;
+
+/** RFC 8555 s7.4: the CSR must name exactly the order's identifiers; issuance is immediate. */
+export async function finalize(acme: AcmeContext, ctx: Koa.Context, id: string): Promise<void> {
+  const req = await authenticate(acme, ctx, 'kid');
+  const order = await currentOrder(acme, id, req.account!.id);
+  if (order.status !== 'ready') {
+    throw new AcmeProblem('orderNotReady', `the order is ${order.status}; it must be ready (all authorizations valid) to finalize`);
+  }
+  const body = finalizeSchema.safeParse(req.payload);
+  if (!body.success) throw new AcmeProblem('malformed', 'finalize needs {"csr": base64url DER}');
+  let request;
+  try {
+    request = await checkCsr(new Uint8Array(Buffer.from(body.data.csr, 'base64url')));
+  } catch (err) {
+    if (err instanceof CsrError) throw new AcmeProblem(err.problem, err.message);
+    throw err;
+  }
+  const wanted = new Set(order.identifiers.map(key));
+  const asked = new Set(request.identifiers.map(key));
+  const extra = [...asked].filter((k) => !wanted.has(k));
+  const missing = [...wanted].filter((k) => !asked.has(k));
+  if (extra.length || missing.length) {
+    throw new AcmeProblem('badCSR', `the CSR must name exactly the order's identifiers${extra.length ? `; not in the order: ${extra.join(', ')}` : ''}${missing.length ? `; missing: ${missing.join(', ')}` : ''}`);
+  }
+  const profile = acme.profiles.get(order.profile);
+  if (!profile) throw new AcmeProblem('invalidProfile', `profile "${order.profile}" is no longer offered`);
+  if (!(await acme.store.orders.transition(order.id, ['ready'], 'processing'))) {
+    throw new AcmeProblem('orderNotReady', 'the order is already being finalized');
+  }
+  const now = acme.now();
+  const validityMs = order.notAfter ? order.notAfter.getTime() - now.getTime() : undefined;
+  let leaf;
+  try {
+    // The order's identifiers, not the CSR's spelling, go into the certificate.
+    leaf = await issueAndRecord(
+      acme.store,
+      { ca: acme.ca, profile, request: { ...request, identifiers: order.identifiers }, validityMs, httpBase: acme.httpBase, onLegacyKey: (m) => acme.logger.warn({ event: 'issuance.legacyKey', order: order.id }, m) },
+      { accountId: order.accountId, orderId: order.id, deviceId: req.account!.deviceId, replaces: order.replaces },
+    );
+  } catch (err) {
+    await acme.store.orders.transition(order.id, ['processing'], 'ready');
+    if (err instanceof LeafPolicyError) throw new AcmeProblem(err.problem, err.message);
+    throw err;
+  }
+  await acme.store.orders.transition(order.id, ['processing'], 'valid', { certificateSerial: leaf.serial });
+  acme.logger.info(
+    { event: 'certificate.issued', order: order.id, serial: leaf.serial, certId: certId(acme.ca.keyId, leaf.serial), profile: profile.name, notAfter: leaf.cert.notAfter.toISOString() },
+    'certificate issued',
+  );
+  ctx.set('Location', acme.urls.order(order.id));
+  ctx.body = orderView((await acme.store.orders.byId(order.id))!, await acme.store.orders.authorizationIds(order.id), acme.urls);
+}

@@ -1,0 +1,77 @@
+import { dirname, resolve } from 'node:path';
+import { z } from 'zod';
+import { durationSchema } from './duration.js';
+import { readYamlFile } from './yaml-file.js';
+import { normaliseCidr, normaliseDnsSuffix } from '../pki/name-constraints.js';
+
+const port = z.number().int().min(1).max(65535);
+const hostPort = z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'must be HOST:PORT');
+/** A string schema that normalises through `fn`, whose error message becomes the issue. */
+const normalised = (fn: (s: string) => string) =>
+  z.string().transform((s, ctx) => {
+    try {
+      return fn(s);
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: (err as Error).message });
+      return z.NEVER;
+    }
+  });
+const dnsSuffix = normalised(normaliseDnsSuffix);
+const cidr = normalised(normaliseCidr);
+
+/** The `serve` configuration file. Relative paths are relative to the file. */
+export const serverConfigSchema = z
+  .object({
+    data: z.string().min(1),
+    database: z.string().min(1).optional(),
+    passphraseFile: z.string().min(1).optional(),
+    listen: z
+      .object({ host: z.string().default('0.0.0.0'), port: port.default(8443), httpPort: port.default(8080) })
+      .strict()
+      .prefault({}),
+    server: z
+      .object({
+        /** DNS names and IP addresses of the CA's own HTTPS certificate; the first appears in URLs. */
+        names: z.array(z.string().min(1).max(253)).min(1),
+        /** Base URL of the plain-HTTP side (CRL, OCSP, CA certificates); default http://<first name>:<httpPort>. */
+        httpBase: z.url({ protocol: /^https?$/ }).optional(),
+      })
+      .strict(),
+    acme: z
+      .object({
+        requireEab: z.boolean().default(true),
+        defaultProfile: z.string().default('dicom-node'),
+        profiles: z.string().optional(),
+        allow: z.object({ dns: z.array(dnsSuffix).default([]), ip: z.array(cidr).default([]) }).strict(),
+        orderLifetime: durationSchema.default(86_400_000),
+        ordersPerHour: z.number().int().min(1).default(1000),
+        nonceLifetime: durationSchema.default(3_600_000),
+      })
+      .strict(),
+    validation: z
+      .object({
+        resolver: hostPort.optional(),
+        http01Port: port.default(80),
+        tlsAlpn01Port: port.default(443),
+        timeout: durationSchema.default(10_000),
+      })
+      .strict()
+      .prefault({}),
+    log: z.object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info') }).strict().prefault({}),
+  })
+  .strict();
+
+export type ServerConfig = z.infer<typeof serverConfigSchema> & { configPath: string };
+
+export async function loadServerConfig(path: string): Promise<ServerConfig> {
+  const c = await readYamlFile(path, serverConfigSchema);
+  const base = dirname(resolve(path));
+  const rel = (p: string | undefined) => (p === undefined ? undefined : resolve(base, p));
+  return {
+    ...c,
+    data: rel(c.data)!,
+    ...(c.passphraseFile ? { passphraseFile: rel(c.passphraseFile)! } : {}),
+    acme: { ...c.acme, ...(c.acme.profiles ? { profiles: rel(c.acme.profiles)! } : {}) },
+    configPath: resolve(path),
+  };
+}

@@ -1,0 +1,345 @@
+import type { Knex } from 'knex';
+import { randomBytes } from 'node:crypto';
+import { fromMillis, fromNullableMillis, type Millis } from './columns.js';
+import { randomId } from './ids.js';
+import type { Identifier } from './certificates.js';
+
+export type OrderStatus = 'pending' | 'ready' | 'processing' | 'valid' | 'invalid';
+export type AuthorizationStatus = 'pending' | 'valid' | 'invalid' | 'deactivated' | 'expired' | 'revoked';
+export type ChallengeStatus = 'pending' | 'processing' | 'valid' | 'invalid';
+export type ChallengeType = 'http-01' | 'tls-alpn-01' | 'dns-01';
+
+/** An RFC 7807 problem as stored with an order or challenge. */
+export interface StoredProblem {
+  type: string;
+  detail: string;
+  status?: number;
+  subproblems?: unknown[];
+}
+
+export interface Order {
+  id: string;
+  accountId: string;
+  status: OrderStatus;
+  identifiers: Identifier[];
+  profile: string;
+  notBefore: Date | null;
+  notAfter: Date | null;
+  expiresAt: Date;
+  error: StoredProblem | null;
+  certificateSerial: string | null;
+  replaces: string | null;
+  createdAt: Date;
+}
+
+export interface Challenge {
+  id: string;
+  authzId: string;
+  type: ChallengeType;
+  token: string;
+  status: ChallengeStatus;
+  validatedAt: Date | null;
+  error: StoredProblem | null;
+}
+
+export interface Authorization {
+  id: string;
+  orderId: string;
+  accountId: string;
+  identifier: Identifier;
+  wildcard: boolean;
+  status: AuthorizationStatus;
+  expiresAt: Date;
+  challenges: Challenge[];
+}
+
+export interface NewOrder {
+  accountId: string;
+  identifiers: Identifier[];
+  profile: string;
+  notBefore: Date | null;
+  notAfter: Date | null;
+  expiresAt: Date;
+  replaces: string | null;
+  /** Which challenges each identifier gets (RFC 8738: no dns-01 for IP addresses). */
+  challengeTypes: (id: Identifier) => ChallengeType[];
+}
+
+/** A challenge a validator has leased, with what it needs to validate. */
+export interface ChallengeWork {
+  challenge: Challenge;
+  authorization: Authorization;
+  accountId: string;
+}
+
+export type ChallengeOutcome = { status: 'valid'; validatedAt: Date } | { status: 'invalid'; error: StoredProblem };
+
+export interface OrderRepository {
+  create(o: NewOrder, now: Date): Promise<{ order: Order; authorizations: Authorization[] }>;
+  byId(id: string): Promise<Order | undefined>;
+  idsByAccount(accountId: string, limit: number, before?: Date): Promise<{ id: string; createdAt: Date }[]>;
+  authorizationIds(orderId: string): Promise<string[]>;
+  /** Conditional transition: only from one of `from`; false when the order was elsewhere. */
+  transition(id: string, from: OrderStatus[], to: OrderStatus, extra?: { error?: StoredProblem; certificateSerial?: string }): Promise<boolean>;
+  authorization(id: string): Promise<Authorization | undefined>;
+  authorizationsOf(orderId: string): Promise<Authorization[]>;
+  deactivateAuthorization(id: string): Promise<boolean>;
+  challenge(id: string): Promise<Challenge | undefined>;
+  /** pending -> processing; false when the challenge was not pending. */
+  startChallenge(id: string): Promise<boolean>;
+  /** Leases up to `limit` processing challenges whose lease ran out (or never existed). */
+  claimChallenges(now: Date, leaseMs: number, limit: number): Promise<ChallengeWork[]>;
+  /** Records a validation result and carries it to the authorization and the order. */
+  finishChallenge(id: string, outcome: ChallengeOutcome): Promise<void>;
+  /** Orders and authorizations past their expiry become invalid / expired. */
+  expire(now: Date): Promise<number>;
+}
+
+interface OrderRow {
+  id: string;
+  account_id: string;
+  status: OrderStatus;
+  identifiers: string;
+  profile: string;
+  not_before: Millis | null;
+  not_after: Millis | null;
+  expires_at: Millis;
+  error: string | null;
+  certificate_serial: string | null;
+  replaces: string | null;
+  created_at: Millis;
+}
+
+interface AuthzRow {
+  id: string;
+  order_id: string;
+  account_id: string;
+  identifier_type: 'dns' | 'ip';
+  identifier_value: string;
+  wildcard: boolean | number;
+  status: AuthorizationStatus;
+  expires_at: Millis;
+}
+
+interface ChallengeRow {
+  id: string;
+  authz_id: string;
+  type: ChallengeType;
+  token: string;
+  status: ChallengeStatus;
+  validated_at: Millis | null;
+  error: string | null;
+}
+
+export function orderRepository(db: Knex): OrderRepository {
+  const authzWithChallenges = async (rows: AuthzRow[], q: Knex | Knex.Transaction = db): Promise<Authorization[]> => {
+    if (rows.length === 0) return [];
+    const challenges = await q<ChallengeRow>('challenges').whereIn('authz_id', rows.map((r) => r.id)).orderBy('type');
+    return rows.map((r) => authzFromRow(r, challenges.filter((c) => c.authz_id === r.id).map(challengeFromRow)));
+  };
+
+  const repo: OrderRepository = {
+    async create(o, now) {
+      return db.transaction(async (trx) => {
+        const orderRow: OrderRow = {
+          id: randomId(),
+          account_id: o.accountId,
+          status: 'pending',
+          identifiers: JSON.stringify(o.identifiers),
+          profile: o.profile,
+          not_before: o.notBefore?.getTime() ?? null,
+          not_after: o.notAfter?.getTime() ?? null,
+          expires_at: o.expiresAt.getTime(),
+          error: null,
+          certificate_serial: null,
+          replaces: o.replaces,
+          created_at: now.getTime(),
+        };
+        await trx('orders').insert(orderRow);
+        const authzRows: AuthzRow[] = [];
+        for (const id of o.identifiers) {
+          const wildcard = id.type === 'dns' && id.value.startsWith('*.');
+          const row: AuthzRow = {
+            id: randomId(),
+            order_id: orderRow.id,
+            account_id: o.accountId,
+            identifier_type: id.type,
+            identifier_value: wildcard ? id.value.slice(2) : id.value,
+            wildcard,
+            status: 'pending',
+            expires_at: o.expiresAt.getTime(),
+          };
+          authzRows.push(row);
+          await trx('authorizations').insert(row);
+          const types = wildcard ? ['dns-01' as const] : o.challengeTypes(id);
+          await trx('challenges').insert(
+            types.map((type) => ({ id: randomId(), authz_id: row.id, type, token: randomBytes(32).toString('base64url'), status: 'pending', attempts: 0 })),
+          );
+        }
+        return { order: orderFromRow(orderRow), authorizations: await authzWithChallenges(authzRows, trx) };
+      });
+    },
+
+    async byId(id) {
+      const row = await db<OrderRow>('orders').where({ id }).first();
+      return row ? orderFromRow(row) : undefined;
+    },
+
+    async idsByAccount(accountId, limit, before) {
+      let q = db<OrderRow>('orders').where({ account_id: accountId });
+      if (before) q = q.andWhere('created_at', '<', before.getTime());
+      const rows = await q.orderBy('created_at', 'desc').orderBy('id').limit(limit).select('id', 'created_at');
+      return rows.map((r) => ({ id: r.id, createdAt: fromMillis(r.created_at) }));
+    },
+
+    async authorizationIds(orderId) {
+      const rows = await db<AuthzRow>('authorizations').where({ order_id: orderId }).orderBy('identifier_value').select('id');
+      return rows.map((r) => r.id);
+    },
+
+    async transition(id, from, to, extra = {}) {
+      const patch: Partial<OrderRow> = { status: to };
+      if (extra.error) patch.error = JSON.stringify(extra.error);
+      if (extra.certificateSerial) patch.certificate_serial = extra.certificateSerial;
+      return (await db('orders').where({ id }).whereIn('status', from).update(patch)) === 1;
+    },
+
+    async authorization(id) {
+      const row = await db<AuthzRow>('authorizations').where({ id }).first();
+      return row ? (await authzWithChallenges([row]))[0] : undefined;
+    },
+
+    async authorizationsOf(orderId) {
+      return authzWithChallenges(await db<AuthzRow>('authorizations').where({ order_id: orderId }).orderBy('identifier_value'));
+    },
+
+    async deactivateAuthorization(id) {
+      return db.transaction(async (trx) => {
+        const row = await trx<AuthzRow>('authorizations').where({ id }).first();
+        if (!row) return false;
+        const done = await trx('authorizations').where({ id }).whereIn('status', ['pending', 'valid']).update({ status: 'deactivated' });
+        if (done !== 1) return false;
+        await trx('orders').where({ id: row.order_id }).whereIn('status', ['pending', 'ready']).update({
+          status: 'invalid',
+          error: JSON.stringify({ type: 'urn:ietf:params:acme:error:unauthorized', detail: 'an authorization of this order was deactivated' }),
+        });
+        return true;
+      });
+    },
+
+    async challenge(id) {
+      const row = await db<ChallengeRow>('challenges').where({ id }).first();
+      return row ? challengeFromRow(row) : undefined;
+    },
+
+    async startChallenge(id) {
+      return db.transaction(async (trx) => {
+        const c = await trx<ChallengeRow>('challenges').where({ id }).first();
+        if (!c) return false;
+        // RFC 8555 s7.1.4: an authorization is decided by the first challenge tried; the others stay put.
+        const authz = await trx<AuthzRow>('authorizations').where({ id: c.authz_id, status: 'pending' }).first();
+        const tried = await trx('challenges').where({ authz_id: c.authz_id }).whereNot({ id }).whereNot({ status: 'pending' }).first();
+        if (!authz || tried) return false;
+        return (await trx('challenges').where({ id, status: 'pending' }).update({ status: 'processing', lease_until: null })) === 1;
+      });
+    },
+
+    async claimChallenges(now, leaseMs, limit) {
+      const candidates = await db<ChallengeRow & { lease_until: Millis | null }>('challenges')
+        .where({ status: 'processing' })
+        .andWhere((q) => q.whereNull('lease_until').orWhere('lease_until', '<', now.getTime()))
+        .limit(limit)
+        .select('id');
+      const claimed: ChallengeWork[] = [];
+      for (const { id } of candidates) {
+        // The conditional update is the lock: of several instances, exactly one wins each challenge.
+        const won = await db('challenges')
+          .where({ id, status: 'processing' })
+          .andWhere((q) => q.whereNull('lease_until').orWhere('lease_until', '<', now.getTime()))
+          .update({ lease_until: now.getTime() + leaseMs, attempts: db.raw('attempts + 1') });
+        if (won !== 1) continue;
+        const challenge = await repo.challenge(id);
+        const authorization = challenge && (await repo.authorization(challenge.authzId));
+        if (challenge && authorization) claimed.push({ challenge, authorization, accountId: authorization.accountId });
+      }
+      return claimed;
+    },
+
+    async finishChallenge(id, outcome) {
+      await db.transaction(async (trx) => {
+        const c = await trx<ChallengeRow>('challenges').where({ id }).first();
+        if (!c) return;
+        const patch =
+          outcome.status === 'valid'
+            ? { status: 'valid', validated_at: outcome.validatedAt.getTime(), lease_until: null }
+            : { status: 'invalid', error: JSON.stringify(outcome.error), lease_until: null };
+        if ((await trx('challenges').where({ id, status: 'processing' }).update(patch)) !== 1) return;
+        const authz = await trx<AuthzRow>('authorizations').where({ id: c.authz_id }).first();
+        if (!authz) return;
+        if (outcome.status === 'invalid') {
+          await trx('authorizations').where({ id: authz.id, status: 'pending' }).update({ status: 'invalid' });
+          await trx('orders').where({ id: authz.order_id }).whereIn('status', ['pending', 'ready']).update({
+            status: 'invalid',
+            error: JSON.stringify(outcome.error),
+          });
+          return;
+        }
+        await trx('authorizations').where({ id: authz.id, status: 'pending' }).update({ status: 'valid' });
+        const open = await trx('authorizations').where({ order_id: authz.order_id }).whereNot({ status: 'valid' }).first();
+        if (!open) await trx('orders').where({ id: authz.order_id, status: 'pending' }).update({ status: 'ready' });
+      });
+    },
+
+    async expire(now) {
+      const t = now.getTime();
+      await db('authorizations').where('expires_at', '<=', t).where({ status: 'pending' }).update({ status: 'expired' });
+      return db('orders').where('expires_at', '<=', t).whereIn('status', ['pending', 'ready']).update({
+        status: 'invalid',
+        error: JSON.stringify({ type: 'urn:ietf:params:acme:error:malformed', detail: 'the order expired before it was finalized' }),
+      });
+    },
+  };
+  return repo;
+}
+
+function orderFromRow(r: OrderRow): Order {
+  return {
+    id: r.id,
+    accountId: r.account_id,
+    status: r.status,
+    identifiers: JSON.parse(r.identifiers) as Identifier[],
+    profile: r.profile,
+    notBefore: fromNullableMillis(r.not_before),
+    notAfter: fromNullableMillis(r.not_after),
+    expiresAt: fromMillis(r.expires_at),
+    error: r.error ? (JSON.parse(r.error) as StoredProblem) : null,
+    certificateSerial: r.certificate_serial,
+    replaces: r.replaces,
+    createdAt: fromMillis(r.created_at),
+  };
+}
+
+function authzFromRow(r: AuthzRow, challenges: Challenge[]): Authorization {
+  return {
+    id: r.id,
+    orderId: r.order_id,
+    accountId: r.account_id,
+    identifier: { type: r.identifier_type, value: r.identifier_value },
+    wildcard: Boolean(r.wildcard),
+    status: r.status,
+    expiresAt: fromMillis(r.expires_at),
+    challenges,
+  };
+}
+
+function challengeFromRow(r: ChallengeRow): Challenge {
+  return {
+    id: r.id,
+    authzId: r.authz_id,
+    type: r.type,
+    token: r.token,
+    status: r.status,
+    validatedAt: fromNullableMillis(r.validated_at),
+    error: r.error ? (JSON.parse(r.error) as StoredProblem) : null,
+  };
+}

@@ -1,0 +1,44 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadServerConfig } from '../src/config/server-config.js';
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'wardcert-config-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function load(text: string) {
+  const path = join(dir, `c${Math.random().toString(36).slice(2)}.yaml`);
+  await writeFile(path, text);
+  return loadServerConfig(path);
+}
+
+describe('the serve configuration', () => {
+  it('fills defaults and resolves paths against the file', async () => {
+    const c = await load('data: ./ca\nserver: { names: [ca.hospital.test] }\nacme: { allow: { dns: [.Hospital.Test], ip: [10.20.0.0/16] } }\n');
+    expect(c.data).toBe(join(dir, 'ca'));
+    expect(c.listen).toEqual({ host: '0.0.0.0', port: 8443, httpPort: 8080 });
+    expect(c.acme.requireEab).toBe(true);
+    expect(c.acme.allow.dns).toEqual(['hospital.test']);
+    expect(c.validation).toEqual({ http01Port: 80, tlsAlpn01Port: 443, timeout: 10_000 });
+  });
+
+  it('names the key of every error', async () => {
+    const err = await load(
+      'data: ./ca\nlisten: { port: 70000 }\nserver: { names: [] }\nacme: { allow: { dns: ["bad suffix"], ip: [10.0.0.0/33] }, orderLifetime: soon }\nvalidation: { resolver: nowhere }\nsurprise: 1\n',
+    ).catch((e: Error) => e);
+    const text = String(err);
+    for (const key of ['listen.port', 'server.names', 'acme.allow.dns.0', 'acme.allow.ip.0', 'acme.orderLifetime', 'validation.resolver', '(top level)']) {
+      expect(text).toContain(`: ${key}: `);
+    }
+  });
+
+  it('reports broken YAML with the file name', async () => {
+    await expect(load('data: [unclosed\n')).rejects.toThrow(/\.yaml: /);
+  });
+});
