@@ -410,3 +410,34 @@ describe('accounts, authorizations and order lifecycle', () => {
     expect(done.body.status).toBe('valid');
   });
 });
+
+describe('two instances on one store', () => {
+  it('accepts on one instance a nonce, an account and an order made on the other', async () => {
+    const { createServer } = await import('node:http');
+    const { createAcmeApp } = await import('../src/acme/app.js');
+    // Both instances sit behind one public URL, as behind a load balancer.
+    const second = createServer(createAcmeApp({ ...f.acme, pokeValidator: () => undefined }).callback());
+    await new Promise<void>((r) => second.listen(0, '127.0.0.1', r));
+    const secondBase = `http://127.0.0.1:${(second.address() as import('node:net').AddressInfo).port}`;
+    const firstBase = new URL(f.directoryUrl).origin;
+    try {
+      const c = await registered();
+      const nonce = await c.freshNonce(); // from the first instance
+      const jws = await c.sign(c.directory.newOrder, { identifiers: [{ type: 'ip', value: '127.0.0.1' }] }, { nonce });
+      const res = await fetch(c.directory.newOrder.replace(firstBase, secondBase), {
+        method: 'POST', headers: { 'content-type': 'application/jose+json' }, body: JSON.stringify(jws),
+      });
+      expect(res.status).toBe(201);
+      const orderUrl = res.headers.get('location')!;
+      const back = await c.post(orderUrl, undefined); // read through the first instance
+      expect(back.body.status).toBe('pending');
+      const replay = await fetch(c.directory.newOrder.replace(firstBase, secondBase), {
+        method: 'POST', headers: { 'content-type': 'application/jose+json' }, body: JSON.stringify(jws),
+      });
+      expect((await replay.json()).type).toBe(`${ERR}badNonce`);
+    } finally {
+      second.closeAllConnections();
+      await new Promise((r) => second.close(r));
+    }
+  });
+});

@@ -74,7 +74,9 @@ export function checkOrderIdentifiers(raw: { type: string; value: string }[], po
       refuse('unsupportedIdentifier', `identifier type "${r.type}" is not supported (dns, ip)`, r);
       continue;
     }
-    const id = normaliseIdentifier(r);
+    // RFC 8738 orders addresses as type "ip"; older clients still send them as "dns". The address is
+    // what they mean, and it is validated and issued as an address either way.
+    const id = normaliseIdentifier(r.type === 'dns' && isIP(r.value) ? { type: 'ip', value: r.value } : r);
     if (!id) {
       refuse('rejectedIdentifier', `"${r.value}" is not a valid ${r.type} identifier`, r);
       continue;

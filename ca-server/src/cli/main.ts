@@ -4,7 +4,9 @@ import { registerIssueCommand } from './issue.js';
 import { registerProfileCommands } from './profile.js';
 import { registerRootCommands } from './root.js';
 import { registerEabCommands } from './eab.js';
+import { registerQuickstartCommand } from './quickstart.js';
 import { registerRenewNowCommand } from './renew-now.js';
+import { registerServeCommand } from './serve.js';
 
 export function buildProgram(): Command {
   const program = new Command('wardcert-ca')
@@ -15,6 +17,8 @@ export function buildProgram(): Command {
   registerIntermediateCommands(program);
   registerIssueCommand(program);
   registerProfileCommands(program);
+  registerServeCommand(program);
+  registerQuickstartCommand(program);
   registerEabCommands(program);
   registerRenewNowCommand(program);
   return program;

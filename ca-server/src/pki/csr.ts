@@ -62,7 +62,8 @@ function csrIdentifiers(csr: x509.Pkcs10CertificateRequest): Identifier[] {
   const san = csr.getExtension(SUBJECT_ALT_NAME);
   const items = san instanceof x509.SubjectAlternativeNameExtension ? san.names.items : [];
   for (const item of items) {
-    if (item.type === 'dns') found.push({ type: 'dns', value: item.value.toLowerCase() });
+    // An address written as a dNSName (older clients do) is still an address.
+    if (item.type === 'dns') found.push({ type: isIP(item.value) ? 'ip' : 'dns', value: item.value.toLowerCase() });
     else if (item.type === 'ip') found.push({ type: 'ip', value: item.value });
     else throw new CsrError('badCSR', `the CSR asks for a ${item.type} name; only DNS names and IP addresses are issued`);
   }

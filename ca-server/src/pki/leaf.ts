@@ -70,7 +70,7 @@ export async function issueLeaf(req: LeafRequest): Promise<IssuedLeaf> {
   const cert = await x509.X509CertificateGenerator.create(
     {
       serialNumber: serial,
-      subject: new x509.Name([{ CN: [identifiers[0]!.value] }]),
+      subject: leafSubject(identifiers),
       issuer: ca.cert.subjectName,
       notBefore,
       notAfter,
@@ -88,6 +88,15 @@ export async function issueLeaf(req: LeafRequest): Promise<IssuedLeaf> {
     spkiSha256: createHash('sha256').update(Buffer.from(request.csr.publicKey.rawData)).digest('hex'),
     chainPem: `${cert.toString('pem')}\n${ca.cert.toString('pem')}\n`,
   };
+}
+
+/**
+ * CN is the first DNS name, for tools that still show it. An IP address never goes into CN: OpenSSL
+ * checks a CN that looks like a host name against DNS name constraints, and an address would fail.
+ */
+function leafSubject(identifiers: Identifier[]): x509.Name {
+  const dns = identifiers.find((id) => id.type === 'dns');
+  return new x509.Name(dns ? [{ CN: [dns.value] }] : []);
 }
 
 function checkKey({ profile, request, onLegacyKey }: LeafRequest): void {
@@ -132,7 +141,8 @@ async function leafExtensions(req: LeafRequest, identifiers: Identifier[]): Prom
     new x509.BasicConstraintsExtension(false, undefined, true),
     new x509.KeyUsagesExtension(flags, true),
     new x509.ExtendedKeyUsageExtension(profile.extendedKeyUsage.map((e) => x509.ExtendedKeyUsage[e])),
-    new x509.SubjectAlternativeNameExtension(identifiers.map((id) => ({ type: id.type, value: id.value }))),
+    // RFC 5280 s4.2.1.6: with an empty subject the SAN must be critical.
+    new x509.SubjectAlternativeNameExtension(identifiers.map((id) => ({ type: id.type, value: id.value })), !identifiers.some((id) => id.type === 'dns')),
     authorityKeyId(ca.cert),
     await x509.SubjectKeyIdentifierExtension.create(request.csr.publicKey, false, cryptoFor(request.keySpec)),
   ];

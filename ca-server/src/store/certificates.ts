@@ -65,8 +65,8 @@ export interface CertificateRepository {
   list(q?: CertificateQuery): Promise<CertificateRecord[]>;
   /** False when the serial is unknown or already revoked; the first revocation's reason and time stand. */
   markRevoked(serial: string, reason: number, at: Date): Promise<boolean>;
-  /** Every revoked certificate, for CRLs, ordered by revocation time. */
-  revoked(): Promise<RevokedCertificate[]>;
+  /** Revoked certificates for CRLs, ordered by revocation time; those that expired before `expiredBefore` are left out. */
+  revoked(q?: { expiredBefore?: Date }): Promise<RevokedCertificate[]>;
   /** Pulls the ARI window of valid, unexpired certificates into the past; returns how many. */
   renewNow(selection: RenewSelection, at: Date): Promise<number>;
 }
@@ -131,9 +131,10 @@ export function certificateRepository(db: Knex): CertificateRepository {
       return query.update({ renew_by: toMillis(at) });
     },
 
-    async revoked() {
-      const rows = await table()
-        .where({ status: 'revoked' })
+    async revoked(q = {}) {
+      const query = table().where({ status: 'revoked' });
+      if (q.expiredBefore) query.andWhere('not_after', '>=', toMillis(q.expiredBefore));
+      const rows = await query
         .orderBy([{ column: 'revoked_at' }, { column: 'serial' }])
         .select('serial', 'revoked_at', 'revocation_reason');
       // The table's CHECK constraint guarantees both columns are set on a revoked row.

@@ -30,3 +30,4 @@ export type {
   StoredProblem,
 } from './orders.js';
 export type { RateLimitRepository } from './rate-limits.js';
+export type { CrlRepository, StoredCrl } from './crls.js';

@@ -1,6 +1,7 @@
 import knex, { type Knex } from 'knex';
 import { accountRepository, type AccountRepository } from './accounts.js';
 import { certificateRepository, type CertificateRepository } from './certificates.js';
+import { crlRepository, type CrlRepository } from './crls.js';
 import { eabRepository, type EabRepository } from './eab.js';
 import { nonceRepository, type NonceRepository } from './nonces.js';
 import { orderRepository, type OrderRepository } from './orders.js';
@@ -17,6 +18,7 @@ export interface Store {
   readonly eab: EabRepository;
   readonly orders: OrderRepository;
   readonly rateLimits: RateLimitRepository;
+  readonly crls: CrlRepository;
   close(): Promise<void>;
 }
 
@@ -39,6 +41,7 @@ export async function openStore(opts: StoreOptions): Promise<Store> {
     eab: eabRepository(db),
     orders: orderRepository(db),
     rateLimits: rateLimitRepository(db),
+    crls: crlRepository(db),
     close: () => db.destroy(),
   };
 }

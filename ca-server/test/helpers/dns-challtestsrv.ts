@@ -33,6 +33,8 @@ export interface ChallTestSrvOptions {
 export interface ChallTestSrv {
   /** 'HOST:PORT' of its DNS server, as createResolver takes it. */
   readonly dnsServer: string;
+  /** Base URL of its management API, for clients (lego's exec provider) that set records themselves. */
+  readonly managementUrl: string;
   /** Adds a TXT record (records accumulate until clearTxt). */
   setTxt(host: string, value: string): Promise<void>;
   clearTxt(host: string): Promise<void>;
@@ -99,6 +101,7 @@ async function startOnce(binary: string, options: ChallTestSrvOptions): Promise<
   };
   return {
     dnsServer: `127.0.0.1:${dnsPort}`,
+    managementUrl: `http://127.0.0.1:${managementPort}`,
     setTxt: (host, value) => post('/set-txt', { host: fqdn(host), value }),
     clearTxt: (host) => post('/clear-txt', { host: fqdn(host) }),
     addA: (host, addresses) => post('/add-a', { host: fqdn(host), addresses }),

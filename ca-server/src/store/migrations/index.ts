@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import * as certificates from './001_certificates.js';
 import * as acme from './002_acme.js';
+import * as crls from './003_crls.js';
 
 export interface NamedMigration extends Knex.Migration {
   name: string;
@@ -13,6 +14,7 @@ export interface NamedMigration extends Knex.Migration {
 const migrations: readonly NamedMigration[] = [
   { name: '001_certificates', ...certificates },
   { name: '002_acme', ...acme },
+  { name: '003_crls', ...crls },
 ];
 
 /** Migrations compiled into the code, so dist/ runs them without scanning a directory. */

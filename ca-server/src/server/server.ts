@@ -1,0 +1,172 @@
+import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import pino, { type Logger } from 'pino';
+import { createAcmeApp } from '../acme/app.js';
+import type { AcmeContext } from '../acme/context.js';
+import { acmeUrls } from '../acme/urls.js';
+import type { ServerConfig } from '../config/server-config.js';
+import { loadIssuingCa } from '../pki/issuing-ca.js';
+import { BUNDLED_PROFILES_DIR, loadProfiles } from '../pki/profiles.js';
+import { createCrlPublisher, createHttpSideApp } from '../revocation/index.js';
+import { openStore } from '../store/index.js';
+import { startValidator } from '../validation/worker.js';
+import { createResolver } from '../validation/index.js';
+import { createMetrics, endpointOf } from './metrics.js';
+import { issueOwnCertificate, scheduleOwnRenewal } from './own-certificate.js';
+import { serverPassphrase } from './passphrase.js';
+import { allowListBeyondConstraints } from './policy-warnings.js';
+import { BSI_TLS } from './tls-policy.js';
+import { dirname } from 'node:path';
+
+export interface StartOptions {
+  /** Quickstart only: its demo root sits beside the data. Logged loudly. */
+  allowReachableRootKey?: boolean;
+  logger?: Logger;
+}
+
+export interface RunningServer {
+  directoryUrl: string;
+  httpBase: string;
+  acmePort: number;
+  httpPort: number;
+  logger: Logger;
+  close(): Promise<void>;
+}
+
+const SWEEP_MS = 60_000;
+
+/** Starts the CA: ACME over HTTPS, revocation and CA certificates over HTTP, the validator and the sweepers. */
+export async function startServer(config: ServerConfig, opts: StartOptions = {}): Promise<RunningServer> {
+  const logger = opts.logger ?? pino({ level: config.log.level, base: { service: 'wardcert-ca' } });
+  const store = await openStore({ dataDir: config.data, ...(config.database ? { url: config.database } : {}) });
+  const closers: (() => Promise<void> | void)[] = [() => store.close()];
+  try {
+    if (opts.allowReachableRootKey) {
+      logger.warn('QUICKSTART: the demo root key is on this machine. A real root belongs offline; never use this setup for patient systems.');
+    }
+    const ca = await loadIssuingCa({
+      dataDir: config.data,
+      passphrase: await serverPassphrase(config.passphraseFile),
+      searchDirs: [dirname(config.configPath)],
+      ...(opts.allowReachableRootKey ? { allowReachableRootKey: true } : {}),
+    });
+    logger.info({ event: 'ca.loaded', subject: ca.cert.subject, notAfter: ca.cert.notAfter.toISOString() }, 'issuing CA key loaded');
+    const profiles = await loadProfiles(config.acme.profiles ?? BUNDLED_PROFILES_DIR);
+    for (const needed of [config.acme.defaultProfile, 'ca-tls']) {
+      if (!profiles.has(needed)) throw new Error(`profile "${needed}" is not among ${[...profiles.keys()].join(', ')}`);
+    }
+    if (!config.acme.requireEab) logger.warn({ event: 'policy.eabDisabled' }, 'EAB is OFF: any client that reaches this server can register (weaker, explicit opt-in)');
+    for (const w of allowListBeyondConstraints(config.acme.allow.dns, config.acme.allow.ip, ca.constraints)) logger.warn({ event: 'policy.beyondConstraints' }, w);
+
+    const https = createHttpsServer({ ...BSI_TLS });
+    const http = createHttpServer();
+    await Promise.all([listen(https, config.listen.port, config.listen.host), listen(http, config.listen.httpPort, config.listen.host)]);
+    closers.push(() => closeServer(https), () => closeServer(http));
+    const acmePort = (https.address() as AddressInfo).port;
+    const httpPort = (http.address() as AddressInfo).port;
+    const publicName = config.server.names[0]!;
+    const hostPart = publicName.includes(':') ? `[${publicName}]` : publicName;
+    const httpBase = config.server.httpBase ?? `http://${hostPart}:${httpPort}`;
+    const urls = acmeUrls(`https://${hostPart}:${acmePort}`);
+
+    const own = () =>
+      issueOwnCertificate({ store, ca, profile: profiles.get('ca-tls')!, names: config.server.names, httpBase, certFile: join(config.data, 'server', 'tls.crt.pem') });
+    const first = await own();
+    https.setSecureContext({ ...BSI_TLS, key: first.key, cert: first.cert });
+    closers.push(scheduleOwnRenewal(first, own, (c) => https.setSecureContext({ ...BSI_TLS, key: c.key, cert: c.cert }), logger));
+
+    const metrics = createMetrics();
+    const crl = createCrlPublisher({ store, ca, logger });
+    await crl.start();
+    closers.push(() => crl.stop());
+    const validator = startValidator({
+      store,
+      logger,
+      validation: {
+        resolver: createResolver(config.validation.resolver),
+        http01Port: config.validation.http01Port,
+        tlsAlpn01Port: config.validation.tlsAlpn01Port,
+        timeoutMs: config.validation.timeout,
+      },
+      onResult: (type, ok) => metrics.validations.inc({ type, result: ok ? 'valid' : 'invalid' }),
+    });
+    closers.push(() => validator.stop());
+
+    const acme: AcmeContext = {
+      store,
+      ca,
+      profiles,
+      policy: {
+        requireEab: config.acme.requireEab,
+        allowDns: config.acme.allow.dns,
+        allowIp: config.acme.allow.ip,
+        defaultProfile: config.acme.defaultProfile,
+        orderLifetimeMs: config.acme.orderLifetime,
+        ordersPerHour: config.acme.ordersPerHour,
+        nonceTtlMs: config.acme.nonceLifetime,
+      },
+      urls,
+      httpBase,
+      logger,
+      now: () => new Date(),
+      pokeValidator: () => validator.poke(),
+      onRevoked: () => crl.regenerate('revocation'),
+      observe: (path, method, status, seconds) => metrics.requests.observe({ endpoint: endpointOf(path), method, status: String(status) }, seconds),
+    };
+    https.on('request', createAcmeApp(acme).callback());
+    const httpSide = createHttpSideApp({ store, ca, crl, logger }).callback();
+    http.on('request', (req, res) => {
+      if (req.url === '/metrics' && req.method === 'GET') {
+        void metrics.registry.metrics().then((text) => {
+          res.writeHead(200, { 'Content-Type': metrics.registry.contentType });
+          res.end(text);
+        });
+        return;
+      }
+      void httpSide(req, res);
+    });
+
+    const sweep = setInterval(() => {
+      const now = new Date();
+      void Promise.all([store.orders.expire(now), store.nonces.purgeExpired(now)]).catch((err) => logger.error({ err }, 'sweep failed'));
+    }, SWEEP_MS);
+    sweep.unref();
+    closers.push(() => clearInterval(sweep));
+
+    logger.info({ event: 'server.started', directory: urls.directory, httpBase }, `ACME directory at ${urls.directory}`);
+    return {
+      directoryUrl: urls.directory,
+      httpBase,
+      acmePort,
+      httpPort,
+      logger,
+      close: () => runClosers(closers),
+    };
+  } catch (err) {
+    await runClosers(closers);
+    throw err;
+  }
+}
+
+async function runClosers(closers: (() => Promise<void> | void)[]): Promise<void> {
+  for (const close of closers.reverse()) await close();
+}
+
+function listen(server: HttpServer | ReturnType<typeof createHttpsServer>, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+function closeServer(server: HttpServer | ReturnType<typeof createHttpsServer>): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+}
