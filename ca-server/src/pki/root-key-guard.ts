@@ -11,6 +11,11 @@ export class RootKeyReachableError extends Error {
 const MAX_DEPTH = 4;
 const MAX_FILE_BYTES = 1024 * 1024;
 const SKIP_DIRS = new Set(['node_modules', '.git']);
+/**
+ * Database files are never opened: closing any descriptor of a SQLite file drops every POSIX lock
+ * this process holds on it, and another process would then delete the WAL under a live connection.
+ */
+const SKIP_FILES = /\.(db|sqlite3?)(-wal|-shm|-journal)?$/;
 
 /**
  * Searches the given directories for a file that holds the root's private key: a file named
@@ -56,7 +61,7 @@ async function* walk(dir: string, depth: number): AsyncGenerator<string> {
   for (const entry of entries) {
     const path = join(dir, entry.name);
     if (entry.isDirectory() && depth < MAX_DEPTH && !SKIP_DIRS.has(entry.name)) yield* walk(path, depth + 1);
-    else if (entry.isFile()) yield path;
+    else if (entry.isFile() && !SKIP_FILES.test(entry.name)) yield path;
   }
 }
 

@@ -1,7 +1,7 @@
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import pino, { type Logger } from 'pino';
 import { createAcmeApp } from '../acme/app.js';
 import type { AcmeContext } from '../acme/context.js';
@@ -18,7 +18,7 @@ import { issueOwnCertificate, scheduleOwnRenewal } from './own-certificate.js';
 import { serverPassphrase } from './passphrase.js';
 import { allowListBeyondConstraints } from './policy-warnings.js';
 import { BSI_TLS } from './tls-policy.js';
-import { dirname } from 'node:path';
+
 
 export interface StartOptions {
   /** Quickstart only: its demo root sits beside the data. Logged loudly. */
@@ -40,18 +40,19 @@ const SWEEP_MS = 60_000;
 /** Starts the CA: ACME over HTTPS, revocation and CA certificates over HTTP, the validator and the sweepers. */
 export async function startServer(config: ServerConfig, opts: StartOptions = {}): Promise<RunningServer> {
   const logger = opts.logger ?? pino({ level: config.log.level, base: { service: 'wardcert-ca' } });
+  if (opts.allowReachableRootKey) {
+    logger.warn('QUICKSTART: the demo root key is on this machine. A real root belongs offline; never use this setup for patient systems.');
+  }
+  // The CA (and its search for a reachable root key) comes before the store is opened.
+  const ca = await loadIssuingCa({
+    dataDir: config.data,
+    passphrase: await serverPassphrase(config.passphraseFile),
+    searchDirs: [dirname(config.configPath)],
+    ...(opts.allowReachableRootKey ? { allowReachableRootKey: true } : {}),
+  });
   const store = await openStore({ dataDir: config.data, ...(config.database ? { url: config.database } : {}) });
   const closers: (() => Promise<void> | void)[] = [() => store.close()];
   try {
-    if (opts.allowReachableRootKey) {
-      logger.warn('QUICKSTART: the demo root key is on this machine. A real root belongs offline; never use this setup for patient systems.');
-    }
-    const ca = await loadIssuingCa({
-      dataDir: config.data,
-      passphrase: await serverPassphrase(config.passphraseFile),
-      searchDirs: [dirname(config.configPath)],
-      ...(opts.allowReachableRootKey ? { allowReachableRootKey: true } : {}),
-    });
     logger.info({ event: 'ca.loaded', subject: ca.cert.subject, notAfter: ca.cert.notAfter.toISOString() }, 'issuing CA key loaded');
     const profiles = await loadProfiles(config.acme.profiles ?? BUNDLED_PROFILES_DIR);
     for (const needed of [config.acme.defaultProfile, 'ca-tls']) {

@@ -65,9 +65,15 @@ function resolveTarget({ url, dataDir }: StoreOptions): Target {
 /**
  * The database will hold secrets such as EAB keys. SQLite gives its -wal and -shm files the mode
  * of the database file, so creating that file 0600 keeps all three private. An existing file keeps
- * whatever mode the operator chose.
+ * whatever mode the operator chose, and is not opened here at all.
  */
 async function createPrivateFile(file: string): Promise<void> {
   await mkdir(dirname(file), { recursive: true, mode: 0o700 });
-  await (await open(file, 'a', 0o600)).close();
+  try {
+    // 'wx' never opens an existing file: closing any descriptor of a database file would drop the
+    // POSIX locks SQLite holds on it in this process.
+    await (await open(file, 'wx', 0o600)).close();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  }
 }

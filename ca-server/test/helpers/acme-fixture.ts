@@ -17,7 +17,8 @@ import { openStore, type Store } from '../../src/store/index.js';
 import { createResolver } from '../../src/validation/index.js';
 import { startValidator } from '../../src/validation/worker.js';
 
-const PASS = 'fixture passphrase, long enough';
+export const FIXTURE_PASSPHRASE = 'fixture passphrase, long enough';
+const PASS = FIXTURE_PASSPHRASE;
 
 export interface AcmeFixture {
   dir: string;
@@ -44,8 +45,8 @@ export async function startAcmeFixture(policy: Partial<AcmePolicy> = {}): Promis
   await installIntermediate({ data: dir, certPem: await readFile(signed, 'utf8'), rootPem: await readFile(rootLayout(rootDir).cert, 'utf8'), rootSource: 'root', force: false });
   await rm(rootLayout(rootDir).key); // the root goes offline, as it should
 
-  const store = await openStore({ dataDir: dir });
   const ca = await loadIssuingCa({ dataDir: dir, passphrase: PASS });
+  const store = await openStore({ dataDir: dir });
   const logger = pino({ level: 'silent' });
 
   const responder = new Map<string, string>();
