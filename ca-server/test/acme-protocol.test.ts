@@ -441,3 +441,44 @@ describe('two instances on one store', () => {
     }
   });
 });
+
+describe('account key algorithms', () => {
+  it.each(['ES384', 'ES512', 'RS256', 'EdDSA'])('registers and orders with %s', async (alg) => {
+    const c = await TestAcmeClient.create(f.directoryUrl, alg);
+    expect((await c.register(await f.store.eab.create({ identifiers: [] }, new Date()))).status).toBe(201);
+    expect((await c.post(c.directory.newOrder, { identifiers: [{ type: 'ip', value: '127.0.0.1' }] })).status).toBe(201);
+  });
+
+  it('refuses an RS256 key under 2048 bits as badPublicKey', async () => {
+    // jose will not sign with a weak key, so the JWS is put together by hand with WebCrypto.
+    const alg = { name: 'RSASSA-PKCS1-v1_5', modulusLength: 1024, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-256' };
+    const keys = await crypto.subtle.generateKey(alg, true, ['sign', 'verify']);
+    const jwk = await exportJWK(keys.publicKey);
+    const c = await TestAcmeClient.create(f.directoryUrl);
+    const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
+    const protectedHeader = b64({ alg: 'RS256', jwk, nonce: await c.freshNonce(), url: c.directory.newAccount });
+    const payload = b64({});
+    const signature = Buffer.from(await crypto.subtle.sign(alg, keys.privateKey, Buffer.from(`${protectedHeader}.${payload}`))).toString('base64url');
+    const res = await fetch(c.directory.newAccount, { method: 'POST', headers: { 'content-type': 'application/jose+json' }, body: JSON.stringify({ protected: protectedHeader, payload, signature }) });
+    const body = await res.json();
+    expect(body.type).toBe(`${ERR}badPublicKey`);
+    expect(body.detail).toContain('at least 2048 bits');
+  });
+});
+
+describe('hostile input', () => {
+  it('answers every endpoint with a problem document, never a 5xx, whatever arrives', async () => {
+    const c = await registered();
+    const order = await c.post(c.directory.newOrder, { identifiers: [{ type: 'ip', value: '127.0.0.1' }] });
+    const urls = [c.directory.newAccount, c.directory.newOrder, c.directory.revokeCert, c.directory.keyChange, c.kid!, `${c.kid}/orders`, order.headers.get('location')!, order.body.finalize, order.body.authorizations[0]];
+    const payloads: unknown[] = [null, 42, 'text', [], { identifiers: 'x' }, { identifiers: [{ type: 'dns', value: 'x'.repeat(300) }] }, { csr: '!!!' }, { certificate: 'AAAA' }, { status: 'valid' }, { contact: [1, 2] }, { onlyReturnExisting: 'yes' }];
+    for (const url of urls) {
+      for (const payload of payloads) {
+        const res = await c.post(url, payload);
+        expect(res.status, `${url} ${JSON.stringify(payload)}`).toBeLessThan(500);
+      }
+      const raw = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/jose+json' }, body: JSON.stringify({ protected: 'e30', payload: '', signature: 'AA' }) });
+      expect(raw.status).toBeLessThan(500);
+    }
+  });
+});
