@@ -303,3 +303,19 @@ describe('other BSI algorithms', () => {
     expect(openssl(['x509', '-in', out, '-noout', '-text']).output).toContain('rsassaPss');
   });
 });
+
+describe('the legacy RSA 2048 opt-in', () => {
+  it('is refused by default and accepted, with a warning, only where a profile opts in', async () => {
+    const csr = makeCsr(work, 'oldct', { key: ['-newkey', 'rsa:2048'], subject: '/CN=old-ct.hospital.test' });
+    const refused = await runCa(['issue', '--data', data, '--csr', csr, '--profile', 'dicom-node', '--out', join(work, 'oldct.pem')]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('RSA 2048 keys are refused by profile dicom-node');
+    const dir = await mkdtemp(join(work, 'legacy-profiles-'));
+    const { BUNDLED_PROFILES_DIR } = await import('../src/pki/profiles.js');
+    const text = await readFile(join(BUNDLED_PROFILES_DIR, 'dicom-node.yaml'), 'utf8');
+    await writeFile(join(dir, 'dicom-node.yaml'), text.replace('legacyRsa2048: false', 'legacyRsa2048: true'));
+    const accepted = await runCa(['issue', '--data', data, '--csr', csr, '--profile', 'dicom-node', '--profiles', dir, '--out', join(work, 'oldct.pem')]);
+    expect(accepted.code).toBe(0);
+    expect(accepted.stderr).toContain('accepted a legacy RSA 2048 key (legacyRsa2048 opt-in)');
+  });
+});
