@@ -17,7 +17,7 @@ import { createMetrics, endpointOf } from './metrics.js';
 import { issueOwnCertificate, scheduleOwnRenewal } from './own-certificate.js';
 import { serverPassphrase } from './passphrase.js';
 import { allowListBeyondConstraints } from './policy-warnings.js';
-import { BSI_TLS } from './tls-policy.js';
+import { BSI_TLS } from '@wardcert/common';
 
 
 export interface StartOptions {

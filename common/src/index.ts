@@ -1,0 +1,1 @@
+export { BSI_TLS } from './tls-policy.js';
