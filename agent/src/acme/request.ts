@@ -8,7 +8,7 @@ export interface HttpResponse {
 }
 
 export interface RequestOptions {
-  method: 'GET' | 'HEAD' | 'POST';
+  method: 'GET' | 'HEAD' | 'POST' | 'PUT';
   headers?: Record<string, string>;
   body?: string;
   /** PEM trust anchors: the hospital root. Nothing else is trusted for https. */

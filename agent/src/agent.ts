@@ -1,0 +1,245 @@
+import { EventEmitter } from 'node:events';
+import { createRequire } from 'node:module';
+import type { Server } from 'node:net';
+import { createSecureContext, type SecureContext } from 'node:tls';
+import pino, { type Logger } from 'pino';
+import { BSI_TLS } from '@wardcert/common';
+import { renewalInfo } from './acme/api.js';
+import { ariCertId } from './acme/cert-id.js';
+import type { AcmeTransport } from './acme/transport.js';
+import type { AgentConfig } from './config/schema.js';
+import { runHook } from './deploy/hooks.js';
+import { writeOutputs } from './keystore/output.js';
+import { readPair, stateLayout, writePair, type CertificatePair } from './keystore/state.js';
+import { connect, leafOf, obtainPair } from './renewal.js';
+import { backoffMs, inWarningZone, renewalTime, tooYoungToRenew, type RenewalWindow } from './schedule/when.js';
+import { saveStatus, type AgentStatus } from './status.js';
+import { serveControl } from './control-socket.js';
+
+const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
+const DAY_MS = 86_400_000;
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** A TLS endpoint the agent keeps on the current certificate and checks after each renewal. */
+export interface ManagedListener {
+  kind: string;
+  listen: string;
+  reload(pair: CertificatePair): void;
+  servedSerial(): string | null;
+  /** Proves the endpoint works and serves the expected certificate. */
+  probe(expectSerial: string): Promise<{ ok: boolean; detail: string }>;
+  stop(): Promise<void>;
+}
+
+export interface AgentEvents {
+  certificate: [pair: CertificatePair];
+  renewed: [pair: CertificatePair];
+  error: [err: Error];
+}
+
+export type RenewOutcome = { renewed: true; serial: string } | { renewed: false; serial: string; reason: string };
+
+/**
+ * The engine behind the command and the library: keeps a valid certificate, writes it where the
+ * device reads it, tells the device, swaps listeners over and proves they work, rolling back when
+ * they do not. Vendors use it through createAgent().
+ */
+export class WardcertAgent extends EventEmitter<AgentEvents> {
+  private current: CertificatePair | undefined;
+  private transport: AcmeTransport | undefined;
+  private nextRenewal: Date | undefined;
+  private lastError: string | null = null;
+  private endpoints: ManagedListener[] = [];
+  private listenerResults = new Map<ManagedListener, boolean | null>();
+  private timer: NodeJS.Timeout | undefined;
+  private control: Server | undefined;
+  private failures = 0;
+  private lastWarning = 0;
+  private renewing: Promise<RenewOutcome> | undefined;
+  readonly paths: ReturnType<typeof stateLayout>;
+
+  constructor(
+    readonly config: AgentConfig,
+    readonly logger: Logger = pino({ level: 'info', base: { service: 'wardcert-agent' } }),
+  ) {
+    super();
+    this.paths = stateLayout(config.state);
+  }
+
+  /** Loads the certificate the state directory holds, if any. */
+  async load(): Promise<void> {
+    this.current = await readPair(this.paths.current);
+    if (this.current) this.emit('certificate', this.current);
+  }
+
+  certificate(): CertificatePair | undefined {
+    return this.current;
+  }
+
+  /** A secure context on the current certificate, with the BSI policy, for a vendor's own server. */
+  secureContext(): SecureContext {
+    if (!this.current) throw new Error('no certificate yet');
+    return createSecureContext({ ...BSI_TLS, key: this.current.key, cert: this.current.chain });
+  }
+
+  manage(listener: ManagedListener): void {
+    this.endpoints.push(listener);
+    this.listenerResults.set(listener, null);
+  }
+
+  /**
+   * Makes sure a valid certificate exists: obtains one when there is none, it has expired, it is due,
+   * or `force` is set. Concurrent calls share one renewal.
+   */
+  ensureCertificate(opts: { force?: boolean } = {}): Promise<RenewOutcome> {
+    this.renewing ??= this.ensure(opts).finally(() => {
+      this.renewing = undefined;
+    });
+    return this.renewing;
+  }
+
+  private async ensure({ force = false }: { force?: boolean }): Promise<RenewOutcome> {
+    const now = new Date();
+    if (this.current && !force) {
+      const leaf = leafOf(this.current);
+      if (leaf.notAfter > now && tooYoungToRenew(leaf, now)) return { renewed: false, serial: leaf.serialNumber.toLowerCase(), reason: 'just obtained' };
+      if (leaf.notAfter > now && (await this.dueAt(leaf)) > now) return { renewed: false, serial: leaf.serialNumber.toLowerCase(), reason: 'not due' };
+    }
+    try {
+      const pair = await obtainPair(await this.connection(), this.config, this.current);
+      await this.install(pair);
+      this.failures = 0;
+      this.lastError = null;
+      return { renewed: true, serial: leafOf(pair).serialNumber.toLowerCase() };
+    } catch (err) {
+      this.failures++;
+      this.lastError = (err as Error).message;
+      this.emit('error', err as Error);
+      throw err;
+    } finally {
+      await this.persistStatus();
+    }
+  }
+
+  private async connection(): Promise<AcmeTransport> {
+    this.transport ??= await connect(this.config);
+    return this.transport;
+  }
+
+  /** When the current certificate is due, asking the CA for its ARI window first. */
+  private async dueAt(leaf: ReturnType<typeof leafOf>): Promise<Date> {
+    let window: RenewalWindow | undefined;
+    try {
+      const id = ariCertId(leaf);
+      const ari = id ? await renewalInfo(await this.connection(), id) : undefined;
+      if (ari) window = { start: new Date(ari.body.suggestedWindow.start), end: new Date(ari.body.suggestedWindow.end) };
+    } catch (err) {
+      this.logger.warn({ err: (err as Error).message }, 'no renewal window from the CA; using two thirds of the lifetime');
+    }
+    this.nextRenewal = renewalTime(leaf, window, new Date());
+    return this.nextRenewal;
+  }
+
+  /**
+   * Previous pair kept for rollback, new pair in the state and output folders, hooks run, listeners
+   * swapped and probed; when a probe fails, back to the previous certificate while it is valid.
+   */
+  private async install(pair: CertificatePair): Promise<void> {
+    const previous = this.current;
+    if (previous) await writePair(this.paths.previous, previous);
+    await this.deploy(pair);
+    const serial = leafOf(pair).serialNumber.toLowerCase();
+    const failed = await this.probeAll(serial);
+    if (failed.length && previous && leafOf(previous).notAfter > new Date()) {
+      this.logger.error({ event: 'rollback', failed }, 'listeners failed with the new certificate; rolling back to the previous one');
+      await this.deploy(previous);
+      await this.probeAll(leafOf(previous).serialNumber.toLowerCase());
+      throw new Error(`probes failed with certificate ${serial} (${failed.join('; ')}); rolled back to the previous certificate`);
+    }
+    this.emit('renewed', pair);
+    this.logger.info({ event: 'renewed', serial, notAfter: leafOf(pair).notAfter.toISOString() }, 'certificate renewed');
+  }
+
+  private async deploy(pair: CertificatePair): Promise<void> {
+    await writePair(this.paths.current, pair);
+    await writeOutputs(this.config.output.dir, pair, this.config.server.trust);
+    this.current = pair;
+    this.emit('certificate', pair);
+    const env = { WARDCERT_OUTPUT_DIR: this.config.output.dir, WARDCERT_SERIAL: leafOf(pair).serialNumber.toLowerCase() };
+    for (const hook of this.config.hooks) {
+      const result = await runHook(hook, env);
+      (result.ok ? this.logger.info.bind(this.logger) : this.logger.error.bind(this.logger))({ event: 'hook', ...result }, `hook ${result.hook}: ${result.detail}`);
+    }
+    for (const l of this.endpoints) l.reload(pair);
+  }
+
+  private async probeAll(serial: string): Promise<string[]> {
+    const failed: string[] = [];
+    for (const l of this.endpoints) {
+      const result = await l.probe(serial);
+      this.listenerResults.set(l, result.ok);
+      if (!result.ok) failed.push(`${l.kind} ${l.listen}: ${result.detail}`);
+    }
+    return failed;
+  }
+
+  status(): AgentStatus {
+    const leaf = this.current ? leafOf(this.current) : undefined;
+    return {
+      certificate: leaf
+        ? { serial: leaf.serialNumber.toLowerCase(), notAfter: leaf.notAfter.toISOString(), identifiers: this.config.certificate.identifiers.map((i) => i.value) }
+        : null,
+      nextRenewal: this.nextRenewal?.toISOString() ?? null,
+      listeners: this.endpoints.map((l) => ({ kind: l.kind, listen: l.listen, ok: this.listenerResults.get(l) ?? null, servedSerial: l.servedSerial() })),
+      lastError: this.lastError,
+      agentVersion: version,
+      updatedAt: new Date().toISOString(),
+    };
+  }
+
+  private persistStatus(): Promise<void> {
+    return saveStatus(this.paths.status, this.status()).catch((err) => this.logger.error({ err }, 'could not write status'));
+  }
+
+  /** The daemon: renew when due, retry with backoff when the CA is away, answer the control socket. */
+  async start(): Promise<void> {
+    await this.load();
+    this.control = await serveControl(this.paths.socket, async (req) => (req.cmd === 'renew' ? this.ensureCertificate({ force: !!req.force }) : this.status()));
+    await this.tick();
+  }
+
+  private async tick(): Promise<void> {
+    let wait: number;
+    try {
+      await this.ensureCertificate();
+      const leaf = leafOf(this.current!);
+      wait = Math.max(1000, (this.nextRenewal ?? (await this.dueAt(leaf))).getTime() - Date.now());
+    } catch (err) {
+      wait = backoffMs(this.failures);
+      this.warnIfLate();
+      this.logger.warn({ event: 'renewal.failed', err: (err as Error).message, retryInMs: wait }, 'renewal failed; keeping the current certificate');
+    }
+    await this.persistStatus();
+    this.timer = setTimeout(() => void this.tick(), Math.min(wait, MAX_TIMER_MS));
+  }
+
+  /** From one third of the lifetime left, once a day: the certificate is aging and the CA is not answering. */
+  private warnIfLate(): void {
+    if (!this.current || Date.now() - this.lastWarning < DAY_MS) return;
+    const leaf = leafOf(this.current);
+    if (!inWarningZone(leaf, new Date())) return;
+    this.lastWarning = Date.now();
+    this.logger.warn({ event: 'certificate.aging', notAfter: leaf.notAfter.toISOString() }, `could not renew; the certificate expires ${leaf.notAfter.toISOString()}`);
+  }
+
+  async stop(): Promise<void> {
+    clearTimeout(this.timer);
+    await new Promise<void>((resolve) => (this.control ? this.control.close(() => resolve()) : resolve()));
+    await Promise.all(this.endpoints.map((l) => l.stop()));
+  }
+}
+
+/** The library entry point for vendors: the same engine as the command, with events. */
+export function createAgent(config: AgentConfig, logger?: Logger): WardcertAgent {
+  return new WardcertAgent(config, logger);
+}

@@ -1,0 +1,29 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { PRIVATE_MODE, PUBLIC_MODE, writeFileAtomic } from '@wardcert/common';
+import type { CertificatePair } from './state.js';
+
+export const OUTPUT_FILES = ['cert.pem', 'key.pem', 'chain.pem', 'fullchain.pem', 'trust.pem'] as const;
+
+/** Splits a PEM bundle into its certificates, in order. */
+export function splitPem(bundle: string): string[] {
+  return bundle.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+}
+
+/**
+ * Writes what device software reads, each file replaced atomically (the old one stays whole until
+ * the new one is complete): cert.pem (leaf), key.pem (0600), chain.pem (issuing CA), fullchain.pem
+ * (leaf and chain), trust.pem (the hospital root and the current issuing chain, so an intermediate
+ * rotation reaches the device with its next certificate).
+ */
+export async function writeOutputs(dir: string, pair: CertificatePair, rootFile: string | undefined): Promise<void> {
+  const [leaf, ...chain] = splitPem(pair.chain);
+  if (!leaf) throw new Error('the certificate chain holds no certificate');
+  const root = rootFile ? await readFile(rootFile, 'utf8') : '';
+  const join2 = (parts: string[]) => parts.map((p) => `${p.trim()}\n`).join('');
+  await writeFileAtomic(join(dir, 'key.pem'), pair.key, { mode: PRIVATE_MODE, replace: true });
+  await writeFileAtomic(join(dir, 'cert.pem'), join2([leaf]), { mode: PUBLIC_MODE, replace: true });
+  await writeFileAtomic(join(dir, 'chain.pem'), join2(chain), { mode: PUBLIC_MODE, replace: true });
+  await writeFileAtomic(join(dir, 'fullchain.pem'), join2([leaf, ...chain]), { mode: PUBLIC_MODE, replace: true });
+  await writeFileAtomic(join(dir, 'trust.pem'), join2([...splitPem(root), ...chain]), { mode: PUBLIC_MODE, replace: true });
+}

@@ -1,0 +1,184 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { stringify } from 'yaml';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startChallTestSrv, type ChallTestSrv } from '../ca-server/test/helpers/dns-challtestsrv.js';
+import { runAgent, startAgentDaemon } from './helpers/agent-cli.js';
+import { startQuickstart, type RunningQuickstart } from './helpers/quickstart.js';
+import { freePort, runWith } from './helpers/tools.js';
+
+/** wardcert-agent against the Wardcert quickstart CA and against Pebble, on loopback. */
+
+const TIMEOUT = 120_000;
+
+function openssl(args: string[]): Promise<string> {
+  return new Promise((resolve) => execFile('openssl', args, (_e, stdout, stderr) => resolve(`${stdout}${stderr}`)));
+}
+
+async function serialOf(file: string): Promise<string> {
+  return (await openssl(['x509', '-in', file, '-noout', '-serial'])).trim().replace('serial=', '').toLowerCase();
+}
+
+describe.skipIf(!runWith('pebble-challtestsrv', 'openssl'))('the agent against the Wardcert CA', () => {
+  let work: string;
+  let dns: ChallTestSrv;
+  let qs: RunningQuickstart;
+  let qsArgs: string[];
+  let config: string;
+  let out: string;
+
+  beforeAll(async () => {
+    work = await mkdtemp(join(tmpdir(), 'wardcert-agent-'));
+    dns = await startChallTestSrv();
+    const http01 = await freePort();
+    qsArgs = ['--host', '127.0.0.1', '--port', String(await freePort()), '--http-port', String(await freePort()), '--dns-resolver', dns.dnsServer, '--http01-port', String(http01)];
+    qs = await startQuickstart(join(work, 'ca'), qsArgs);
+    out = join(work, 'out');
+    config = join(work, 'agent.yaml');
+    await writeFile(config, stringify({
+      server: { directory: qs.info.directoryUrl, trust: qs.info.rootCertPath },
+      account: { eab: qs.info.eab, contact: ['mailto:pacs-admin@hospital.test'] },
+      state: join(work, 'state'),
+      certificate: { identifiers: ['gw1.radiology.hospital.test', '127.0.0.1'], profile: 'dicom-node', key: 'ecdsa-p256' },
+      challenge: { http01: { listen: `127.0.0.1:${http01}` } },
+      output: { dir: out },
+      hooks: [{ command: `echo "$WARDCERT_SERIAL" >> ${join(work, 'hook.log')}` }],
+    }));
+  }, TIMEOUT);
+
+  afterAll(async () => {
+    await qs?.stop();
+    await dns?.stop();
+    await rm(work, { recursive: true, force: true });
+  });
+
+  it('renew: enrols with EAB, writes the files the device reads, runs the hook', async () => {
+    const r = await runAgent(['renew', '--config', config]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ renewed: true });
+    for (const f of ['cert.pem', 'key.pem', 'chain.pem', 'fullchain.pem', 'trust.pem']) expect((await stat(join(out, f))).size).toBeGreaterThan(0);
+    expect((await stat(join(out, 'key.pem'))).mode & 0o777).toBe(0o600);
+    expect((await stat(join(work, 'state/account.key.pem'))).mode & 0o777).toBe(0o600);
+    expect(await openssl(['verify', '-CAfile', join(out, 'trust.pem'), '-untrusted', join(out, 'chain.pem'), join(out, 'cert.pem')])).toContain(': OK');
+    const text = await openssl(['x509', '-in', join(out, 'cert.pem'), '-noout', '-text']);
+    expect(text).toContain('DNS:gw1.radiology.hospital.test, IP Address:127.0.0.1');
+    expect(text).toContain('TLS Web Server Authentication, TLS Web Client Authentication');
+    expect((await readFile(join(work, 'hook.log'), 'utf8')).trim()).toBe(await serialOf(join(out, 'cert.pem')));
+  }, TIMEOUT);
+
+  it('never loops: a certificate just obtained is not renewed again unless forced', async () => {
+    const before = await serialOf(join(out, 'cert.pem'));
+    const again = await runAgent(['renew', '--config', config]);
+    expect(JSON.parse(again.stdout)).toMatchObject({ renewed: false, serial: before });
+    const forced = await runAgent(['renew', '--config', config, '--force']);
+    expect(JSON.parse(forced.stdout)).toMatchObject({ renewed: true });
+    expect(await serialOf(join(out, 'cert.pem'))).not.toBe(before);
+    expect(await serialOf(join(work, 'state/previous/fullchain.pem'))).toBe(before); // kept for rollback
+  }, TIMEOUT);
+
+  it('status --json prints the agreed fields', async () => {
+    const r = await runAgent(['status', '--config', config, '--json']);
+    const s = JSON.parse(r.stdout);
+    expect(Object.keys(s)).toEqual(expect.arrayContaining(['certificate', 'nextRenewal', 'listeners', 'lastError']));
+    expect(s.certificate).toMatchObject({ serial: await serialOf(join(out, 'cert.pem')), identifiers: ['gw1.radiology.hospital.test', '127.0.0.1'] });
+    expect(s.lastError).toBeNull();
+  }, TIMEOUT);
+
+  it('renew asks a running daemon through its control socket', async () => {
+    const daemon = startAgentDaemon(config);
+    try {
+      const deadline = Date.now() + 20_000;
+      while (Date.now() < deadline) {
+        if ((await stat(join(work, 'state/agent.sock')).catch(() => undefined)) !== undefined) break;
+        await sleep(100);
+      }
+      const before = await serialOf(join(out, 'cert.pem'));
+      const r = await runAgent(['renew', '--config', config, '--force']);
+      expect(JSON.parse(r.stdout)).toMatchObject({ renewed: true });
+      expect(daemon.out()).toContain('"event":"renewed"'); // the daemon did it, not the command
+      expect(await serialOf(join(out, 'cert.pem'))).not.toBe(before);
+      const live = JSON.parse((await runAgent(['status', '--config', config, '--json'])).stdout);
+      expect(live.nextRenewal).not.toBeNull();
+    } finally {
+      expect(await daemon.stop()).toBe(0);
+    }
+  }, TIMEOUT);
+
+  it('keeps its certificate while the CA is down, and renews once it is back', async () => {
+    const before = await readFile(join(out, 'cert.pem'), 'utf8');
+    await qs.stop();
+    const down = await runAgent(['renew', '--config', config, '--force'], 60_000);
+    expect(down.code).toBe(1);
+    expect(await readFile(join(out, 'cert.pem'), 'utf8')).toBe(before);
+    const status = JSON.parse((await runAgent(['status', '--config', config, '--json'])).stdout);
+    expect(status.lastError).not.toBeNull();
+    qs = await startQuickstart(join(work, 'ca'), qsArgs);
+    const back = await runAgent(['renew', '--config', config, '--force']);
+    expect(JSON.parse(back.stdout)).toMatchObject({ renewed: true });
+  }, TIMEOUT);
+
+  it('refuses a config with errors, naming each key', async () => {
+    const bad = join(work, 'bad.yaml');
+    await writeFile(bad, 'server: { directory: not-a-url }\nstate: s\ncertificate: { identifiers: ["bad name!"] }\nchallenge: {}\noutput: { dir: o }\n');
+    const r = await runAgent(['status', '--config', bad]);
+    expect(r.code).toBe(1);
+    for (const key of ['server.directory', 'certificate.identifiers.0', 'challenge']) expect(r.stderr).toContain(`: ${key}: `);
+  });
+});
+
+describe.skipIf(!runWith('pebble', 'pebble-challtestsrv', 'openssl'))('the agent against Pebble, a peer RFC 8555 server', () => {
+  let work: string;
+  let dns: ChallTestSrv;
+  let stopPebble: () => Promise<void>;
+  let config: string;
+
+  beforeAll(async () => {
+    work = await mkdtemp(join(tmpdir(), 'wardcert-pebble-'));
+    dns = await startChallTestSrv();
+    // Pebble's own HTTPS certificate, made here: the package ships none.
+    await openssl(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '2', '-subj', '/CN=pebble',
+      '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', join(work, 'pebble.key'), '-out', join(work, 'pebble.crt')]);
+    const [wfe, mgmt, http01] = [await freePort(), await freePort(), await freePort()];
+    await writeFile(join(work, 'pebble.json'), JSON.stringify({
+      pebble: { listenAddress: `127.0.0.1:${wfe}`, managementListenAddress: `127.0.0.1:${mgmt}`, certificate: join(work, 'pebble.crt'), privateKey: join(work, 'pebble.key'), httpPort: http01, tlsPort: await freePort(), ocspResponderURL: '', externalAccountBindingRequired: false },
+    }));
+    const { spawn } = await import('node:child_process');
+    // PEBBLE_WFE_NONCEREJECT stays at its default: some nonces are refused, and the agent must retry.
+    const child = spawn('pebble', ['-config', join(work, 'pebble.json'), '-dnsserver', dns.dnsServer], { env: { ...process.env, PEBBLE_VA_NOSLEEP: '1' }, stdio: 'ignore' });
+    stopPebble = async () => {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+    };
+    for (let i = 0; i < 100; i++) {
+      if (await fetch(`http://127.0.0.1:${mgmt}/roots/0`).then((r) => r.ok, () => false)) break;
+      await sleep(100);
+    }
+    config = join(work, 'agent.yaml');
+    await writeFile(config, stringify({
+      server: { directory: `https://127.0.0.1:${wfe}/dir`, trust: join(work, 'pebble.crt') },
+      state: join(work, 'state'),
+      certificate: { identifiers: ['gw9.hospital.test'], profile: 'dicom-node' },
+      challenge: { http01: { listen: `127.0.0.1:${http01}` } },
+      output: { dir: join(work, 'out') },
+    }));
+  }, TIMEOUT);
+
+  afterAll(async () => {
+    await stopPebble?.();
+    await dns?.stop();
+    await rm(work, { recursive: true, force: true });
+  });
+
+  it('obtains and force-renews a certificate without EAB, profiles or ARI being required', async () => {
+    const first = await runAgent(['renew', '--config', config]);
+    expect(first.code, first.stderr).toBe(0);
+    expect(JSON.parse(first.stdout)).toMatchObject({ renewed: true });
+    const serial = await serialOf(join(work, 'out/cert.pem'));
+    const again = await runAgent(['renew', '--config', config, '--force']);
+    expect(JSON.parse(again.stdout)).toMatchObject({ renewed: true });
+    expect(await serialOf(join(work, 'out/cert.pem'))).not.toBe(serial);
+  }, TIMEOUT);
+});
