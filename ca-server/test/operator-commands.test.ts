@@ -24,6 +24,11 @@ describe('wardcert-ca eab create', () => {
     expect(stored).toMatchObject({ deviceId: 'ct-scanner-2', identifiers: ['ct2.hospital.test', '.mr.hospital.test', '10.20.3.0/24'], accountId: null });
   });
 
+  it('never hands out an HMAC key that a command line would read as an option', async () => {
+    const keys = await Promise.all(Array.from({ length: 300 }, () => f.store.eab.create({ identifiers: [] }, new Date())));
+    expect(keys.filter((k) => k.hmacKey.startsWith('-'))).toEqual([]);
+  });
+
   it('refuses malformed identifiers and a missing store', async () => {
     expect((await runCa(['eab', 'create', '--data', f.dir, '--identifiers', 'not a name'])).stderr).toContain('not a DNS suffix');
     expect((await runCa(['eab', 'create', '--data', f.dir, '--identifiers', '10.0.0.0/40'])).stderr).toContain('not a CIDR');

@@ -30,12 +30,23 @@ interface Row {
   account_id: string | null;
 }
 
+/**
+ * 256 random bits, base64url. A key that begins with "-" would be read as an option by the ACME
+ * clients' command lines (certbot --eab-hmac-key, lego --hmac), so such a draw is made again.
+ */
+function hmacKey(): string {
+  for (;;) {
+    const key = randomBytes(32).toString('base64url');
+    if (!key.startsWith('-')) return key;
+  }
+}
+
 export function eabRepository(db: Knex): EabRepository {
   return {
     async create(input, now) {
       const row = {
         kid: `kid-${randomId()}`,
-        hmac_key: randomBytes(32).toString('base64url'),
+        hmac_key: hmacKey(),
         device_id: input.deviceId ?? null,
         identifiers: JSON.stringify(input.identifiers),
         created_at: now.getTime(),
