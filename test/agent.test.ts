@@ -29,12 +29,15 @@ describe.skipIf(!runWith('pebble-challtestsrv', 'openssl'))('the agent against t
   let qsArgs: string[];
   let config: string;
   let out: string;
+  let tlsAlpn01: number;
 
   beforeAll(async () => {
     work = await mkdtemp(join(tmpdir(), 'wardcert-agent-'));
     dns = await startChallTestSrv();
     const http01 = await freePort();
-    qsArgs = ['--host', '127.0.0.1', '--port', String(await freePort()), '--http-port', String(await freePort()), '--dns-resolver', dns.dnsServer, '--http01-port', String(http01)];
+    tlsAlpn01 = await freePort();
+    qsArgs = ['--host', '127.0.0.1', '--port', String(await freePort()), '--http-port', String(await freePort()), '--dns-resolver', dns.dnsServer,
+      '--http01-port', String(http01), '--tlsalpn01-port', String(tlsAlpn01)];
     qs = await startQuickstart(join(work, 'ca'), qsArgs);
     out = join(work, 'out');
     config = join(work, 'agent.yaml');
@@ -118,6 +121,22 @@ describe.skipIf(!runWith('pebble-challtestsrv', 'openssl'))('the agent against t
     qs = await startQuickstart(join(work, 'ca'), qsArgs);
     const back = await runAgent(['renew', '--config', config, '--force']);
     expect(JSON.parse(back.stdout)).toMatchObject({ renewed: true });
+  }, TIMEOUT);
+
+  it('answers tls-alpn-01 itself, for a name and for an IP address (RFC 8737, RFC 8738)', async () => {
+    const eab = await qs.newEab();
+    const alpn = join(work, 'alpn.yaml');
+    await writeFile(alpn, stringify({
+      server: { directory: qs.info.directoryUrl, trust: qs.info.rootCertPath },
+      account: { eab },
+      state: join(work, 'state-alpn'),
+      certificate: { identifiers: ['gw2.radiology.hospital.test', '127.0.0.1'], profile: 'hl7-endpoint' },
+      challenge: { tlsalpn01: { listen: `127.0.0.1:${tlsAlpn01}` } },
+      output: { dir: join(work, 'out-alpn') },
+    }));
+    const r = await runAgent(['renew', '--config', alpn]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(await openssl(['x509', '-in', join(work, 'out-alpn/cert.pem'), '-noout', '-ext', 'subjectAltName'])).toContain('DNS:gw2.radiology.hospital.test, IP Address:127.0.0.1');
   }, TIMEOUT);
 
   it('refuses a config with errors, naming each key', async () => {

@@ -5,6 +5,7 @@ import { ensureAccount, loadOrCreateAccountKey } from './acme/account.js';
 import { ariCertId } from './acme/cert-id.js';
 import { obtainCertificate, type ChallengeSolver } from './acme/flows.js';
 import { http01Solver } from './acme/http01-solver.js';
+import { tlsAlpn01Solver } from './acme/tls-alpn01-solver.js';
 import { AcmeTransport } from './acme/transport.js';
 import { keyFromPem, keyToPem, makeCsr, newDeviceKey } from './keystore/device-key.js';
 import { splitPem } from './keystore/output.js';
@@ -23,6 +24,7 @@ export async function connect(config: AgentConfig): Promise<AcmeTransport> {
 export function solversFor(config: AgentConfig): ChallengeSolver[] {
   const solvers: ChallengeSolver[] = [];
   if (config.challenge.http01) solvers.push(http01Solver({ host: config.challenge.http01.listen.host, port: config.challenge.http01.listen.port }));
+  if (config.challenge.tlsalpn01) solvers.push(tlsAlpn01Solver({ host: config.challenge.tlsalpn01.listen.host, port: config.challenge.tlsalpn01.listen.port }));
   return solvers;
 }
 

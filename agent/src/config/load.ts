@@ -26,8 +26,7 @@ export async function loadAgentConfig(path: string): Promise<AgentConfig & { con
     ...c,
     server: { ...c.server, ...(c.server.trust ? { trust: abs(c.server.trust) } : {}) },
     state: abs(c.state),
-    output: { ...c.output, dir: abs(c.output.dir), ...(c.output.p12 ? { p12: { passwordFile: abs(c.output.p12.passwordFile) } } : {}) },
-    listeners: c.listeners.map((l) => (l.mtls ? { ...l, mtls: { ...l.mtls, trust: abs(l.mtls.trust) } } : l)),
+    output: { dir: abs(c.output.dir) },
     configPath: resolve(path),
   };
 }

@@ -37,16 +37,6 @@ const hook = z.union([
   z.object({ http: z.object({ url: z.url({ protocol: /^https?$/ }), method: z.enum(['POST', 'PUT', 'GET']).default('POST') }).strict(), timeout: duration.default(30_000) }).strict(),
 ]);
 
-const listener = z
-  .object({
-    kind: z.enum(['dicom', 'hl7']),
-    listen: hostPort,
-    backend: hostPort,
-    mtls: z.object({ require: z.boolean().default(true), trust: z.string().min(1) }).strict().optional(),
-    maxConnections: z.number().int().min(1).max(10_000).default(256),
-  })
-  .strict();
-
 /** The agent's configuration file (YAML); paths are resolved against the file's folder. */
 export const agentConfigSchema = z
   .object({
@@ -72,23 +62,11 @@ export const agentConfigSchema = z
       .object({ http01: z.object({ listen: hostPort }).strict().optional(), tlsalpn01: z.object({ listen: hostPort }).strict().optional() })
       .strict()
       .refine((c) => c.http01 || c.tlsalpn01, 'configure http01 or tlsalpn01'),
-    output: z
-      .object({ dir: z.string().min(1), p12: z.object({ passwordFile: z.string().min(1) }).strict().optional() })
-      .strict(),
+    output: z.object({ dir: z.string().min(1) }).strict(),
     hooks: z.array(hook).default([]),
-    listeners: z.array(listener).default([]),
-    probes: z
-      .object({
-        dicom: z.object({ callingAE: z.string().max(16).default('WARDCERT'), calledAE: z.string().max(16).default('ANY-SCP') }).strict().prefault({}),
-        hl7: z.object({ message: z.string().optional() }).strict().prefault({}),
-      })
-      .strict()
-      .prefault({}),
-    report: z.object({ interval: duration.default(300_000) }).strict().prefault({}),
   })
   .strict();
 
 export type AgentConfig = z.infer<typeof agentConfigSchema>;
 export type Hook = AgentConfig['hooks'][number];
-export type ListenerSpec = AgentConfig['listeners'][number];
 export type Identifier = AgentConfig['certificate']['identifiers'][number];
