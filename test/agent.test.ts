@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +14,8 @@ import { freePort, runWith } from './helpers/tools.js';
 /** wardcert-agent against the Wardcert quickstart CA and against Pebble, on loopback. */
 
 const TIMEOUT = 120_000;
+
+const readFileSyncText = (path: string) => readFileSync(path, 'utf8');
 
 function openssl(args: string[]): Promise<string> {
   return new Promise((resolve) => execFile('openssl', args, (_e, stdout, stderr) => resolve(`${stdout}${stderr}`)));
@@ -137,6 +140,36 @@ describe.skipIf(!runWith('pebble-challtestsrv', 'openssl'))('the agent against t
     const r = await runAgent(['renew', '--config', alpn]);
     expect(r.code, r.stderr).toBe(0);
     expect(await openssl(['x509', '-in', join(work, 'out-alpn/cert.pem'), '-noout', '-ext', 'subjectAltName'])).toContain('DNS:gw2.radiology.hospital.test, IP Address:127.0.0.1');
+  }, TIMEOUT);
+
+  it("embeds as a library: events, and a secure context for a vendor's own TLS server", async () => {
+    const { createAgent, loadAgentConfig } = await import('../agent/src/index.js');
+    const pino = (await import('pino')).default;
+    const agent = createAgent(await loadAgentConfig(config), pino({ level: 'silent' }));
+    const seen: string[] = [];
+    agent.on('certificate', () => seen.push('certificate'));
+    agent.on('renewed', () => seen.push('renewed'));
+    await agent.load();
+    const outcome = await agent.ensureCertificate({ force: true });
+    expect(outcome.renewed).toBe(true);
+    expect(seen.slice(-2)).toEqual(['certificate', 'renewed']);
+    const tls = await import('node:tls');
+    const server = tls.createServer({ SNICallback: (_name, cb) => cb(null, agent.secureContext()) }, (s) => s.end('hello'));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const port = (server.address() as { port: number }).port;
+      const served = await new Promise<string>((resolve, reject) => {
+        const socket = tls.connect({ port, host: '127.0.0.1', servername: 'gw1.radiology.hospital.test', ca: [readFileSyncText(join(out, 'trust.pem'))] }, () => {
+          resolve(socket.getPeerCertificate().serialNumber.toLowerCase());
+          socket.end();
+        });
+        socket.on('error', reject);
+      });
+      expect(served).toBe(outcome.serial);
+    } finally {
+      server.close();
+      await agent.stop();
+    }
   }, TIMEOUT);
 
   it('refuses a config with errors, naming each key', async () => {
