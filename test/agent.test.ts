@@ -172,6 +172,47 @@ describe.skipIf(!runWith('pebble-challtestsrv', 'openssl'))('the agent against t
     }
   }, TIMEOUT);
 
+  it('rolls back to the previous certificate when a listener does not serve the new one', async () => {
+    const { createAgent, loadAgentConfig } = await import('../agent/src/index.js');
+    const pino = (await import('pino')).default;
+    const tls = await import('node:tls');
+    const agent = createAgent(await loadAgentConfig(config), pino({ level: 'silent' }));
+    await agent.load();
+    const before = (await agent.ensureCertificate({ force: true })).serial;
+    // A vendor server whose reload is broken: it keeps serving the certificate it started with.
+    const started = agent.certificate()!;
+    const server = tls.createServer({ key: started.key, cert: started.chain }, (s) => s.end());
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as { port: number }).port;
+    const servedSerial = () =>
+      new Promise<string>((resolve, reject) => {
+        const socket = tls.connect({ port, host: '127.0.0.1', rejectUnauthorized: false }, () => {
+          resolve(socket.getPeerCertificate().serialNumber.toLowerCase());
+          socket.end();
+        });
+        socket.on('error', reject);
+      });
+    agent.manage({
+      kind: 'dicom',
+      listen: `127.0.0.1:${port}`,
+      reload: () => undefined,
+      servedSerial: () => null,
+      probe: async (expect) => {
+        const served = await servedSerial();
+        return { ok: served === expect, detail: `serves ${served}` };
+      },
+      stop: () => new Promise<void>((r) => server.close(() => r())),
+    });
+    try {
+      await expect(agent.ensureCertificate({ force: true })).rejects.toThrow(/rolled back to the previous certificate/);
+      expect(await serialOf(join(out, 'cert.pem'))).toBe(before);
+      expect(agent.status().listeners[0]).toMatchObject({ kind: 'dicom', ok: true });
+      expect(agent.status().lastError).toContain('probes failed');
+    } finally {
+      await agent.stop();
+    }
+  }, TIMEOUT);
+
   it('refuses a config with errors, naming each key', async () => {
     const bad = join(work, 'bad.yaml');
     await writeFile(bad, 'server: { directory: not-a-url }\nstate: s\ncertificate: { identifiers: ["bad name!"] }\nchallenge: {}\noutput: { dir: o }\n');
