@@ -265,10 +265,15 @@ describe.skipIf(!runWith('pebble', 'pebble-challtestsrv', 'openssl'))('the agent
     await rm(work, { recursive: true, force: true });
   });
 
-  it('obtains and force-renews a certificate without EAB, profiles or ARI being required', async () => {
-    const first = await runAgent(['renew', '--config', config]);
-    expect(first.code, first.stderr).toBe(0);
-    expect(JSON.parse(first.stdout)).toMatchObject({ renewed: true });
+  it('obtains (as a daemon starting on an empty state directory) and force-renews, without EAB, profiles or ARI', async () => {
+    const daemon = startAgentDaemon(config);
+    try {
+      const deadline = Date.now() + 60_000;
+      while (!daemon.out().includes('"event":"renewed"') && Date.now() < deadline) await sleep(200);
+      expect(daemon.out()).toContain('"event":"renewed"');
+    } finally {
+      expect(await daemon.stop()).toBe(0);
+    }
     const serial = await serialOf(join(work, 'out/cert.pem'));
     const again = await runAgent(['renew', '--config', config, '--force']);
     expect(JSON.parse(again.stdout)).toMatchObject({ renewed: true });

@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { mkdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import type { Server } from 'node:net';
 import { createSecureContext, type SecureContext } from 'node:tls';
@@ -203,6 +204,7 @@ export class WardcertAgent extends EventEmitter<AgentEvents> {
 
   /** The daemon: renew when due, retry with backoff when the CA is away, answer the control socket. */
   async start(): Promise<void> {
+    await mkdir(this.config.state, { recursive: true, mode: 0o700 });
     await this.load();
     this.control = await serveControl(this.paths.socket, async (req) => (req.cmd === 'renew' ? this.ensureCertificate({ force: !!req.force }) : this.status()));
     await this.tick();
