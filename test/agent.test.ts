@@ -44,13 +44,14 @@ describe.skipIf(!runWith('pebble-challtestsrv', 'openssl'))('the agent against t
     qs = await startQuickstart(join(work, 'ca'), qsArgs);
     out = join(work, 'out');
     config = join(work, 'agent.yaml');
+    await writeFile(join(work, 'p12.pass'), 'a password for java keystores\n', { mode: 0o600 });
     await writeFile(config, stringify({
       server: { directory: qs.info.directoryUrl, trust: qs.info.rootCertPath },
       account: { eab: qs.info.eab, contact: ['mailto:pacs-admin@hospital.test'] },
       state: join(work, 'state'),
       certificate: { identifiers: ['gw1.radiology.hospital.test', '127.0.0.1'], profile: 'dicom-node', key: 'ecdsa-p256' },
       challenge: { http01: { listen: `127.0.0.1:${http01}` } },
-      output: { dir: out },
+      output: { dir: out, p12: { passwordFile: join(work, 'p12.pass') } },
       hooks: [{ command: `echo "$WARDCERT_SERIAL" >> ${join(work, 'hook.log')}` }],
     }));
   }, TIMEOUT);
@@ -73,6 +74,17 @@ describe.skipIf(!runWith('pebble-challtestsrv', 'openssl'))('the agent against t
     expect(text).toContain('DNS:gw1.radiology.hospital.test, IP Address:127.0.0.1');
     expect(text).toContain('TLS Web Server Authentication, TLS Web Client Authentication');
     expect((await readFile(join(work, 'hook.log'), 'utf8')).trim()).toBe(await serialOf(join(out, 'cert.pem')));
+  }, TIMEOUT);
+
+  it('writes a PKCS#12 bundle that OpenSSL opens with the configured password', async () => {
+    expect((await stat(join(out, 'bundle.p12'))).mode & 0o777).toBe(0o600);
+    const info = await openssl(['pkcs12', '-in', join(out, 'bundle.p12'), '-passin', `file:${join(work, 'p12.pass')}`, '-info', '-nodes']);
+    expect(info).toContain('MAC: sha256');
+    expect(info).toContain('Shrouded Keybag: PBES2, PBKDF2, AES-256-CBC');
+    expect(info).toContain('friendlyName: wardcert');
+    expect(info).toContain('BEGIN PRIVATE KEY');
+    expect(info).toContain('subject=CN = gw1.radiology.hospital.test');
+    expect(await openssl(['pkcs12', '-in', join(out, 'bundle.p12'), '-passin', 'pass:wrong password', '-noout'])).toMatch(/mac verify (failure|error)/i);
   }, TIMEOUT);
 
   it('never loops: a certificate just obtained is not renewed again unless forced', async () => {

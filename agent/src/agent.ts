@@ -163,7 +163,7 @@ export class WardcertAgent extends EventEmitter<AgentEvents> {
 
   private async deploy(pair: CertificatePair): Promise<void> {
     await writePair(this.paths.current, pair);
-    await writeOutputs(this.config.output.dir, pair, this.config.server.trust);
+    await writeOutputs(this.config.output.dir, pair, this.config.server.trust, this.config.output.p12);
     this.current = pair;
     this.emit('certificate', pair);
     const env = { WARDCERT_OUTPUT_DIR: this.config.output.dir, WARDCERT_SERIAL: leafOf(pair).serialNumber.toLowerCase() };

@@ -8,7 +8,7 @@ import { http01Solver } from './acme/http01-solver.js';
 import { tlsAlpn01Solver } from './acme/tls-alpn01-solver.js';
 import { AcmeTransport } from './acme/transport.js';
 import { keyFromPem, keyToPem, makeCsr, newDeviceKey } from './keystore/device-key.js';
-import { splitPem } from './keystore/output.js';
+import { splitPem } from './keystore/pem.js';
 import { stateLayout, type CertificatePair } from './keystore/state.js';
 import { readFile } from 'node:fs/promises';
 

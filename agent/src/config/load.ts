@@ -26,7 +26,7 @@ export async function loadAgentConfig(path: string): Promise<AgentConfig & { con
     ...c,
     server: { ...c.server, ...(c.server.trust ? { trust: abs(c.server.trust) } : {}) },
     state: abs(c.state),
-    output: { dir: abs(c.output.dir) },
+    output: { dir: abs(c.output.dir), ...(c.output.p12 ? { p12: { passwordFile: abs(c.output.p12.passwordFile) } } : {}) },
     configPath: resolve(path),
   };
 }

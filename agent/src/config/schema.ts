@@ -62,7 +62,13 @@ export const agentConfigSchema = z
       .object({ http01: z.object({ listen: hostPort }).strict().optional(), tlsalpn01: z.object({ listen: hostPort }).strict().optional() })
       .strict()
       .refine((c) => c.http01 || c.tlsalpn01, 'configure http01 or tlsalpn01'),
-    output: z.object({ dir: z.string().min(1) }).strict(),
+    output: z
+      .object({
+        dir: z.string().min(1),
+        /** bundle.p12 beside the PEM files, for Java engines; the password's first line is read from the file. */
+        p12: z.object({ passwordFile: z.string().min(1) }).strict().optional(),
+      })
+      .strict(),
     hooks: z.array(hook).default([]),
   })
   .strict();
