@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import type { Server } from 'node:net';
 import { createSecureContext, type SecureContext } from 'node:tls';
@@ -16,10 +16,13 @@ import { connect, leafOf, obtainPair } from './renewal.js';
 import { backoffMs, inWarningZone, renewalTime, tooYoungToRenew, type RenewalWindow } from './schedule/when.js';
 import { saveStatus, type AgentStatus } from './status.js';
 import { serveControl } from './control-socket.js';
+import { createTlsFront } from './listeners/tls-front.js';
+import { probeTls } from './probes/tls-handshake.js';
 
 const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
 const DAY_MS = 86_400_000;
 const MAX_TIMER_MS = 2 ** 31 - 1;
+const PROBE_TIMEOUT_MS = 10_000;
 
 /** A TLS endpoint the agent keeps on the current certificate and checks after each renewal. */
 export interface ManagedListener {
@@ -57,6 +60,7 @@ export class WardcertAgent extends EventEmitter<AgentEvents> {
   private failures = 0;
   private lastWarning = 0;
   private renewing: Promise<RenewOutcome> | undefined;
+  private listenersStarted = false;
   readonly paths: ReturnType<typeof stateLayout>;
 
   constructor(
@@ -210,10 +214,35 @@ export class WardcertAgent extends EventEmitter<AgentEvents> {
     await this.tick();
   }
 
+  /** The configured TLS fronts, started once there is a certificate to serve. */
+  private async startListeners(): Promise<void> {
+    if (this.listenersStarted || !this.current) return;
+    this.listenersStarted = true;
+    const trust = this.config.server.trust ? await readFile(this.config.server.trust, 'utf8') : undefined;
+    for (const spec of this.config.listeners) {
+      const front = createTlsFront(spec, this.current, this.logger);
+      const bound = await front.start();
+      this.manage({
+        kind: spec.kind,
+        listen: spec.listen.text,
+        reload: (pair) => front.reload(pair),
+        servedSerial: () => front.servedSerial(),
+        probe: async (expectSerial) =>
+          trust
+            ? probeTls({ host: bound.host, port: bound.port, trust, ...(spec.mtls ? { client: this.current! } : {}), expectSerial, timeoutMs: PROBE_TIMEOUT_MS })
+            : { ok: false, detail: 'no server.trust configured to verify the listener against' },
+        stop: () => front.stop(),
+      });
+      this.logger.info({ event: 'listener.started', kind: spec.kind, listen: spec.listen.text, backend: spec.backend.text }, 'TLS front listening');
+    }
+    await this.probeAll(leafOf(this.current).serialNumber.toLowerCase());
+  }
+
   private async tick(): Promise<void> {
     let wait: number;
     try {
       await this.ensureCertificate();
+      await this.startListeners();
       const leaf = leafOf(this.current!);
       wait = Math.max(1000, (this.nextRenewal ?? (await this.dueAt(leaf))).getTime() - Date.now());
     } catch (err) {

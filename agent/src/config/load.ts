@@ -27,6 +27,7 @@ export async function loadAgentConfig(path: string): Promise<AgentConfig & { con
     server: { ...c.server, ...(c.server.trust ? { trust: abs(c.server.trust) } : {}) },
     state: abs(c.state),
     output: { dir: abs(c.output.dir), ...(c.output.p12 ? { p12: { passwordFile: abs(c.output.p12.passwordFile) } } : {}) },
+    listeners: c.listeners.map((l) => (l.mtls ? { ...l, mtls: { ...l.mtls, trust: abs(l.mtls.trust) } } : l)),
     configPath: resolve(path),
   };
 }

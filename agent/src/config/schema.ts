@@ -37,6 +37,16 @@ const hook = z.union([
   z.object({ http: z.object({ url: z.url({ protocol: /^https?$/ }), method: z.enum(['POST', 'PUT', 'GET']).default('POST') }).strict(), timeout: duration.default(30_000) }).strict(),
 ]);
 
+const listener = z
+  .object({
+    kind: z.enum(['dicom', 'hl7']),
+    listen: hostPort,
+    backend: hostPort,
+    mtls: z.object({ require: z.boolean().default(true), trust: z.string().min(1) }).strict().optional(),
+    maxConnections: z.number().int().min(1).max(10_000).default(256),
+  })
+  .strict();
+
 /** The agent's configuration file (YAML); paths are resolved against the file's folder. */
 export const agentConfigSchema = z
   .object({
@@ -70,9 +80,11 @@ export const agentConfigSchema = z
       })
       .strict(),
     hooks: z.array(hook).default([]),
+    listeners: z.array(listener).default([]),
   })
   .strict();
 
 export type AgentConfig = z.infer<typeof agentConfigSchema>;
 export type Hook = AgentConfig['hooks'][number];
+export type ListenerSpec = AgentConfig['listeners'][number];
 export type Identifier = AgentConfig['certificate']['identifiers'][number];

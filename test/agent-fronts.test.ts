@@ -1,0 +1,184 @@
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connect as tlsConnect, type TLSSocket } from 'node:tls';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { stringify } from 'yaml';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startChallTestSrv, type ChallTestSrv } from '../ca-server/test/helpers/dns-challtestsrv.js';
+import { runAgent, startAgentDaemon } from './helpers/agent-cli.js';
+import { startQuickstart, type RunningQuickstart } from './helpers/quickstart.js';
+import { freePort, runWith } from './helpers/tools.js';
+
+/**
+ * The agent's TLS fronts on loopback: DCMTK's echoscu and storescu through a dicom front to a
+ * plaintext storescp, HL7 over MLLP/TLS through an hl7 front to a plaintext MLLP peer, a forced
+ * renewal while connections are open, and mutual TLS.
+ */
+
+const TIMEOUT = 120_000;
+const MLLP = (text: string) => `\x0b${text}\x1c\x0d`;
+const ACK = (id: string) => MLLP(`MSH|^~\\&|BACKEND|HOSP|WARDCERT|TEST|20260101120000||ACK^A01^ACK|ACK${id}|P|2.5.1\rMSA|AA|${id}\r`);
+
+function exec(cmd: string, args: string[]): Promise<{ code: number; out: string }> {
+  return new Promise((resolve) => execFile(cmd, args, { timeout: 60_000 }, (err, stdout, stderr) => resolve({ code: err ? 1 : 0, out: `${stdout}${stderr}` })));
+}
+
+/** A plaintext MLLP peer that acknowledges every message by its MSH-10. */
+function mllpBackend(): Promise<{ server: Server; port: number }> {
+  const server = createServer((socket) => {
+    let buffer = '';
+    socket.on('data', (d) => {
+      buffer += d.toString('latin1');
+      let end: number;
+      while ((end = buffer.indexOf('\x1c\x0d')) >= 0) {
+        const message = buffer.slice(buffer.indexOf('\x0b') + 1, end);
+        buffer = buffer.slice(end + 2);
+        socket.write(ACK(message.split('\r')[0]!.split('|')[9] ?? '0'));
+      }
+    });
+    socket.on('error', () => undefined);
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, port: (server.address() as { port: number }).port })));
+}
+
+/** An MLLP/TLS session that stays open, sending messages one at a time. */
+async function mllpSession(port: number, ca: string): Promise<{ socket: TLSSocket; send(id: string): Promise<string> }> {
+  const socket = tlsConnect({ host: '127.0.0.1', port, ca, checkServerIdentity: () => undefined });
+  await new Promise<void>((resolve, reject) => {
+    socket.once('secureConnect', () => resolve());
+    socket.once('error', reject);
+  });
+  let buffer = '';
+  const waiting: ((s: string) => void)[] = [];
+  socket.on('data', (d) => {
+    buffer += d.toString('latin1');
+    const end = buffer.indexOf('\x1c\x0d');
+    if (end >= 0) {
+      const frame = buffer.slice(1, end);
+      buffer = buffer.slice(end + 2);
+      waiting.shift()?.(frame);
+    }
+  });
+  return {
+    socket,
+    send: (id) =>
+      new Promise((resolve) => {
+        waiting.push(resolve);
+        socket.write(MLLP(`MSH|^~\\&|WARDCERT|TEST|BACKEND|HOSP|20260101120000||ADT^A01|${id}|P|2.5.1\rEVN|A01|20260101120000\r`));
+      }),
+  };
+}
+
+const serialOf = async (file: string) => (await exec('openssl', ['x509', '-in', file, '-noout', '-serial'])).out.trim().replace('serial=', '').toLowerCase();
+
+describe.skipIf(!runWith('pebble-challtestsrv', 'storescp', 'echoscu', 'storescu', 'dump2dcm', 'openssl'))("the agent's TLS fronts", () => {
+  let work: string;
+  let dns: ChallTestSrv;
+  let qs: RunningQuickstart;
+  let storescp: ChildProcess;
+  let hl7: { server: Server; port: number };
+  let daemon: ReturnType<typeof startAgentDaemon>;
+  let config: string;
+  const ports = { dicom: 0, hl7: 0, mtls: 0 };
+  let trust: string;
+
+  beforeAll(async () => {
+    work = await mkdtemp(join(tmpdir(), 'wardcert-fronts-'));
+    dns = await startChallTestSrv();
+    const http01 = await freePort();
+    qs = await startQuickstart(join(work, 'ca'), ['--host', '127.0.0.1', '--port', String(await freePort()), '--http-port', String(await freePort()),
+      '--dns-resolver', dns.dnsServer, '--http01-port', String(http01)]);
+    await mkdir(join(work, 'received'));
+    const dicomBackend = await freePort();
+    storescp = spawn('storescp', ['-od', join(work, 'received'), '-aet', 'ARCHIVE', String(dicomBackend)], { stdio: 'ignore' });
+    hl7 = await mllpBackend();
+    Object.assign(ports, { dicom: await freePort(), hl7: await freePort(), mtls: await freePort() });
+    config = join(work, 'agent.yaml');
+    await writeFile(config, stringify({
+      server: { directory: qs.info.directoryUrl, trust: qs.info.rootCertPath },
+      account: { eab: qs.info.eab },
+      state: join(work, 'state'),
+      certificate: { identifiers: ['gw1.radiology.hospital.test', '127.0.0.1'], profile: 'dicom-node' },
+      challenge: { http01: { listen: `127.0.0.1:${http01}` } },
+      output: { dir: join(work, 'out') },
+      listeners: [
+        { kind: 'dicom', listen: `127.0.0.1:${ports.dicom}`, backend: `127.0.0.1:${dicomBackend}` },
+        { kind: 'hl7', listen: `127.0.0.1:${ports.hl7}`, backend: `127.0.0.1:${hl7.port}` },
+        { kind: 'dicom', listen: `127.0.0.1:${ports.mtls}`, backend: `127.0.0.1:${dicomBackend}`, mtls: { require: true, trust: qs.info.rootCertPath } },
+      ],
+    }));
+    daemon = startAgentDaemon(config);
+    const deadline = Date.now() + 60_000;
+    while (!daemon.out().includes('"listen":"127.0.0.1:' + ports.mtls) && Date.now() < deadline) await sleep(200);
+    trust = await readFile(join(work, 'out/trust.pem'), 'utf8');
+  }, TIMEOUT);
+
+  afterAll(async () => {
+    await daemon?.stop();
+    storescp?.kill();
+    hl7?.server.close();
+    await qs?.stop();
+    await dns?.stop();
+    await rm(work, { recursive: true, force: true });
+  });
+
+  it('lets DCMTK echo and store through the dicom front to a plaintext SCP', async () => {
+    const echo = await exec('echoscu', ['+tla', '+cf', join(work, 'out/trust.pem'), '-aec', 'ARCHIVE', '127.0.0.1', String(ports.dicom)]);
+    expect(echo.code, echo.out).toBe(0);
+    await writeFile(join(work, 'sc.dump'), [
+      '(0008,0016) UI =SecondaryCaptureImageStorage',
+      '(0008,0018) UI [1.2.826.0.1.3680043.10.543.7.1]',
+      '(0008,0060) CS [OT]',
+      '(0020,000d) UI [1.2.826.0.1.3680043.10.543.7.2]',
+      '(0020,000e) UI [1.2.826.0.1.3680043.10.543.7.3]',
+      '',
+    ].join('\n'));
+    expect((await exec('dump2dcm', [join(work, 'sc.dump'), join(work, 'sc.dcm')])).code).toBe(0);
+    const store = await exec('storescu', ['+tla', '+cf', join(work, 'out/trust.pem'), '-aec', 'ARCHIVE', '127.0.0.1', String(ports.dicom), join(work, 'sc.dcm')]);
+    expect(store.code, store.out).toBe(0);
+    expect((await readdir(join(work, 'received'))).some((f) => f.includes('1.2.826.0.1.3680043.10.543.7.1'))).toBe(true);
+  }, TIMEOUT);
+
+  it('carries HL7 over MLLP/TLS to a plaintext peer and back', async () => {
+    const session = await mllpSession(ports.hl7, trust);
+    expect(await session.send('MSG001')).toContain('MSA|AA|MSG001');
+    session.socket.end();
+  }, TIMEOUT);
+
+  it('keeps open sessions through a forced renewal while new ones get the new certificate', async () => {
+    const before = await serialOf(join(work, 'out/cert.pem'));
+    const session = await mllpSession(ports.hl7, trust);
+    expect(session.socket.getPeerCertificate().serialNumber.toLowerCase()).toBe(before);
+    const renewed = await runAgent(['renew', '--config', config, '--force']);
+    expect(JSON.parse(renewed.stdout)).toMatchObject({ renewed: true });
+    const after = await serialOf(join(work, 'out/cert.pem'));
+    expect(after).not.toBe(before);
+    expect(await session.send('MSG002')).toContain('MSA|AA|MSG002'); // the open session goes on
+    const fresh = await mllpSession(ports.hl7, trust);
+    expect(fresh.socket.getPeerCertificate().serialNumber.toLowerCase()).toBe(after);
+    session.socket.end();
+    fresh.socket.end();
+    const status = JSON.parse((await runAgent(['status', '--config', config, '--json'])).stdout);
+    expect(status.listeners).toHaveLength(3);
+    for (const l of status.listeners) expect(l).toMatchObject({ ok: true, servedSerial: after });
+  }, TIMEOUT);
+
+  it('refuses a client without a hospital certificate on the mutual-TLS front, and logs it with the peer', async () => {
+    const anonymous = await exec('echoscu', ['+tla', '+cf', join(work, 'out/trust.pem'), '-aec', 'ARCHIVE', '127.0.0.1', String(ports.mtls)]);
+    expect(anonymous.code).not.toBe(0);
+    const withCert = await exec('echoscu', ['+tls', join(work, 'out/key.pem'), join(work, 'out/cert.pem'), '+cf', join(work, 'out/trust.pem'), '-aec', 'ARCHIVE', '127.0.0.1', String(ports.mtls)]);
+    expect(withCert.code, withCert.out).toBe(0);
+    await sleep(200);
+    expect(daemon.out()).toMatch(/"event":"listener.handshakeFailed".*"peer":"127\.0\.0\.1:\d+"/);
+  }, TIMEOUT);
+
+  it('refuses TLS 1.1 and CBC suites', async () => {
+    const old = await exec('openssl', ['s_client', '-connect', `127.0.0.1:${ports.hl7}`, '-tls1_1', '-brief'], );
+    expect(old.out).not.toContain('Protocol version: TLSv1.1');
+    const cbc = await exec('openssl', ['s_client', '-connect', `127.0.0.1:${ports.hl7}`, '-tls1_2', '-cipher', 'ECDHE-ECDSA-AES128-SHA256', '-brief']);
+    expect(cbc.out).toMatch(/handshake failure|no cipher|alert/i);
+  }, TIMEOUT);
+});
