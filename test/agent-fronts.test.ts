@@ -109,6 +109,7 @@ describe.skipIf(!runWith('pebble-challtestsrv', 'storescp', 'echoscu', 'storescu
         { kind: 'hl7', listen: `127.0.0.1:${ports.hl7}`, backend: `127.0.0.1:${hl7.port}` },
         { kind: 'dicom', listen: `127.0.0.1:${ports.mtls}`, backend: `127.0.0.1:${dicomBackend}`, mtls: { require: true, trust: qs.info.rootCertPath } },
       ],
+      probes: { dicom: { callingAE: 'WARDCERT', calledAE: 'ARCHIVE' } },
     }));
     daemon = startAgentDaemon(config);
     const deadline = Date.now() + 60_000;
@@ -173,6 +174,19 @@ describe.skipIf(!runWith('pebble-challtestsrv', 'storescp', 'echoscu', 'storescu
     expect(withCert.code, withCert.out).toBe(0);
     await sleep(200);
     expect(daemon.out()).toMatch(/"event":"listener.handshakeFailed".*"peer":"127\.0\.0\.1:\d+"/);
+  }, TIMEOUT);
+
+  it('rolls back when the DICOM service behind a front stops answering C-ECHO after a renewal', async () => {
+    const before = await serialOf(join(work, 'out/cert.pem'));
+    storescp.kill();
+    await new Promise((r) => storescp.once('exit', r));
+    const r = await runAgent(['renew', '--config', config, '--force']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('rolled back to the previous certificate');
+    expect(await serialOf(join(work, 'out/cert.pem'))).toBe(before);
+    const status = JSON.parse((await runAgent(['status', '--config', config, '--json'])).stdout);
+    expect(status.lastError).toContain('probes failed');
+    expect(status.listeners.filter((l: { ok: boolean }) => !l.ok).map((l: { kind: string }) => l.kind)).toEqual(['dicom', 'dicom']);
   }, TIMEOUT);
 
   it('refuses TLS 1.1 and CBC suites', async () => {

@@ -8,7 +8,7 @@ import { BSI_TLS } from '@wardcert/common';
 import { renewalInfo } from './acme/api.js';
 import { ariCertId } from './acme/cert-id.js';
 import type { AcmeTransport } from './acme/transport.js';
-import type { AgentConfig } from './config/schema.js';
+import type { AgentConfig, ListenerSpec } from './config/schema.js';
 import { runHook } from './deploy/hooks.js';
 import { writeOutputs } from './keystore/output.js';
 import { readPair, stateLayout, writePair, type CertificatePair } from './keystore/state.js';
@@ -17,6 +17,7 @@ import { backoffMs, inWarningZone, renewalTime, tooYoungToRenew, type RenewalWin
 import { saveStatus, type AgentStatus } from './status.js';
 import { serveControl } from './control-socket.js';
 import { createTlsFront } from './listeners/tls-front.js';
+import { probeDicomEcho } from './probes/dicom-echo.js';
 import { probeTls } from './probes/tls-handshake.js';
 
 const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
@@ -227,15 +228,22 @@ export class WardcertAgent extends EventEmitter<AgentEvents> {
         listen: spec.listen.text,
         reload: (pair) => front.reload(pair),
         servedSerial: () => front.servedSerial(),
-        probe: async (expectSerial) =>
-          trust
-            ? probeTls({ host: bound.host, port: bound.port, trust, ...(spec.mtls ? { client: this.current! } : {}), expectSerial, timeoutMs: PROBE_TIMEOUT_MS })
-            : { ok: false, detail: 'no server.trust configured to verify the listener against' },
+        probe: (expectSerial) => this.probeFront(spec, bound, trust, expectSerial),
         stop: () => front.stop(),
       });
       this.logger.info({ event: 'listener.started', kind: spec.kind, listen: spec.listen.text, backend: spec.backend.text }, 'TLS front listening');
     }
     await this.probeAll(leafOf(this.current).serialNumber.toLowerCase());
+  }
+
+  /** The served certificate first (chain and serial); then, for DICOM, a C-ECHO through the front. */
+  private async probeFront(spec: ListenerSpec, bound: { host: string; port: number }, trust: string | undefined, expectSerial: string) {
+    if (!trust) return { ok: false, detail: 'no server.trust configured to verify the listener against' };
+    const client = spec.mtls ? { client: this.current! } : {};
+    const handshake = await probeTls({ ...bound, trust, ...client, expectSerial, timeoutMs: PROBE_TIMEOUT_MS });
+    if (!handshake.ok || spec.kind !== 'dicom') return handshake;
+    const echo = await probeDicomEcho({ ...bound, ...this.config.probes.dicom, ...client, timeoutMs: PROBE_TIMEOUT_MS });
+    return echo.ok ? { ok: true, detail: `${handshake.detail}; ${echo.detail}` } : echo;
   }
 
   private async tick(): Promise<void> {

@@ -37,6 +37,9 @@ const hook = z.union([
   z.object({ http: z.object({ url: z.url({ protocol: /^https?$/ }), method: z.enum(['POST', 'PUT', 'GET']).default('POST') }).strict(), timeout: duration.default(30_000) }).strict(),
 ]);
 
+/** DICOM AE titles: up to 16 characters of the default character repertoire, no backslash. */
+const aeTitle = z.string().regex(/^[\x20-\x5b\x5d-\x7e]{1,16}$/, 'an AE title of 1 to 16 characters').refine((s) => s.trim().length > 0, 'an AE title must not be blank');
+
 const listener = z
   .object({
     kind: z.enum(['dicom', 'hl7']),
@@ -81,6 +84,13 @@ export const agentConfigSchema = z
       .strict(),
     hooks: z.array(hook).default([]),
     listeners: z.array(listener).default([]),
+    probes: z
+      .object({
+        /** AE titles of the C-ECHO sent through each dicom front after a renewal. */
+        dicom: z.object({ callingAE: aeTitle.default('WARDCERT'), calledAE: aeTitle.default('ANY-SCP') }).strict().prefault({}),
+      })
+      .strict()
+      .prefault({}),
   })
   .strict();
 
