@@ -176,6 +176,36 @@ describe.skipIf(!runWith('pebble-challtestsrv', 'storescp', 'echoscu', 'storescu
     expect(daemon.out()).toMatch(/"event":"listener.handshakeFailed".*"peer":"127\.0\.0\.1:\d+"/);
   }, TIMEOUT);
 
+  it('the HL7 probe sends a link check without patient data and accepts only AA or CA', async () => {
+    const { probeHl7, defaultProbeMessage } = await import('../agent/src/probes/hl7-ack.js');
+    expect(defaultProbeMessage()).toMatch(/^MSH\|\^~\\&\|WARDCERT\|PROBE\|ANY\|ANY\|\d{14}\|\|NMD\^N02\^NMD_N02\|WC[0-9A-F]{12}\|P\|2\.5\.1\rNCK\|\d{14}$/);
+    expect(defaultProbeMessage()).not.toContain('PID');
+    const trustPem = await readFile(join(work, 'out/trust.pem'), 'utf8');
+    const key = await readFile(join(work, 'out/key.pem'), 'utf8');
+    const cert = await readFile(join(work, 'out/fullchain.pem'), 'utf8');
+    const { createServer: createTlsServer } = await import('node:tls');
+    const answering = (code: string) =>
+      createTlsServer({ key, cert }, (socket) => {
+        socket.on('data', (d) => {
+          const id = d.toString('latin1').split('\r')[0]!.split('|')[9];
+          socket.write(MLLP(`MSH|^~\\&|ENGINE|HOSP|WARDCERT|PROBE|20260101120000||ACK^N02^ACK|A${id}|P|2.5.1\rMSA|${code}|${id}\r`));
+        });
+        socket.on('error', () => undefined);
+      });
+    for (const [code, ok] of [['AA', true], ['AE', false], ['AR', false]] as const) {
+      const server = answering(code);
+      await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+      const result = await probeHl7({ host: '127.0.0.1', port: (server.address() as { port: number }).port, trust: trustPem, timeoutMs: 10_000 });
+      server.close();
+      expect(result, code).toMatchObject({ ok, detail: `ACK ${code}` });
+    }
+    const silent = createServer((s) => s.on('error', () => undefined));
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    const timedOut = await probeHl7({ host: '127.0.0.1', port: (silent.address() as { port: number }).port, trust: trustPem, timeoutMs: 1500 });
+    silent.close();
+    expect(timedOut.ok).toBe(false);
+  }, TIMEOUT);
+
   it('rolls back when the DICOM service behind a front stops answering C-ECHO after a renewal', async () => {
     const before = await serialOf(join(work, 'out/cert.pem'));
     storescp.kill();

@@ -18,6 +18,7 @@ import { saveStatus, type AgentStatus } from './status.js';
 import { serveControl } from './control-socket.js';
 import { createTlsFront } from './listeners/tls-front.js';
 import { probeDicomEcho } from './probes/dicom-echo.js';
+import { probeHl7 } from './probes/hl7-ack.js';
 import { probeTls } from './probes/tls-handshake.js';
 
 const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
@@ -62,6 +63,7 @@ export class WardcertAgent extends EventEmitter<AgentEvents> {
   private lastWarning = 0;
   private renewing: Promise<RenewOutcome> | undefined;
   private listenersStarted = false;
+  private hl7Message: string | undefined;
   readonly paths: ReturnType<typeof stateLayout>;
 
   constructor(
@@ -220,6 +222,7 @@ export class WardcertAgent extends EventEmitter<AgentEvents> {
     if (this.listenersStarted || !this.current) return;
     this.listenersStarted = true;
     const trust = this.config.server.trust ? await readFile(this.config.server.trust, 'utf8') : undefined;
+    if (this.config.probes.hl7.message) this.hl7Message = await readFile(this.config.probes.hl7.message, 'utf8');
     for (const spec of this.config.listeners) {
       const front = createTlsFront(spec, this.current, this.logger);
       const bound = await front.start();
@@ -236,14 +239,17 @@ export class WardcertAgent extends EventEmitter<AgentEvents> {
     await this.probeAll(leafOf(this.current).serialNumber.toLowerCase());
   }
 
-  /** The served certificate first (chain and serial); then, for DICOM, a C-ECHO through the front. */
+  /** The served certificate first (chain and serial); then the service behind: C-ECHO or an HL7 message and its ACK. */
   private async probeFront(spec: ListenerSpec, bound: { host: string; port: number }, trust: string | undefined, expectSerial: string) {
     if (!trust) return { ok: false, detail: 'no server.trust configured to verify the listener against' };
     const client = spec.mtls ? { client: this.current! } : {};
     const handshake = await probeTls({ ...bound, trust, ...client, expectSerial, timeoutMs: PROBE_TIMEOUT_MS });
-    if (!handshake.ok || spec.kind !== 'dicom') return handshake;
-    const echo = await probeDicomEcho({ ...bound, ...this.config.probes.dicom, ...client, timeoutMs: PROBE_TIMEOUT_MS });
-    return echo.ok ? { ok: true, detail: `${handshake.detail}; ${echo.detail}` } : echo;
+    if (!handshake.ok) return handshake;
+    const service =
+      spec.kind === 'dicom'
+        ? await probeDicomEcho({ ...bound, ...this.config.probes.dicom, ...client, timeoutMs: PROBE_TIMEOUT_MS })
+        : await probeHl7({ ...bound, trust, ...client, ...(this.hl7Message ? { message: this.hl7Message } : {}), timeoutMs: PROBE_TIMEOUT_MS });
+    return service.ok ? { ok: true, detail: `${handshake.detail}; ${service.detail}` } : service;
   }
 
   private async tick(): Promise<void> {

@@ -28,6 +28,7 @@ export async function loadAgentConfig(path: string): Promise<AgentConfig & { con
     state: abs(c.state),
     output: { dir: abs(c.output.dir), ...(c.output.p12 ? { p12: { passwordFile: abs(c.output.p12.passwordFile) } } : {}) },
     listeners: c.listeners.map((l) => (l.mtls ? { ...l, mtls: { ...l.mtls, trust: abs(l.mtls.trust) } } : l)),
+    probes: { ...c.probes, hl7: c.probes.hl7.message ? { message: abs(c.probes.hl7.message) } : {} },
     configPath: resolve(path),
   };
 }

@@ -88,6 +88,8 @@ export const agentConfigSchema = z
       .object({
         /** AE titles of the C-ECHO sent through each dicom front after a renewal. */
         dicom: z.object({ callingAE: aeTitle.default('WARDCERT'), calledAE: aeTitle.default('ANY-SCP') }).strict().prefault({}),
+        /** A file holding the HL7 v2 message sent through each hl7 front; default an NMD^N02 link check. */
+        hl7: z.object({ message: z.string().min(1).optional() }).strict().prefault({}),
       })
       .strict()
       .prefault({}),
