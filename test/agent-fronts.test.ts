@@ -110,6 +110,7 @@ describe.skipIf(!runWith('pebble-challtestsrv', 'storescp', 'echoscu', 'storescu
         { kind: 'dicom', listen: `127.0.0.1:${ports.mtls}`, backend: `127.0.0.1:${dicomBackend}`, mtls: { require: true, trust: qs.info.rootCertPath } },
       ],
       probes: { dicom: { callingAE: 'WARDCERT', calledAE: 'ARCHIVE' } },
+      report: { interval: '2s' },
     }));
     daemon = startAgentDaemon(config);
     const deadline = Date.now() + 60_000;
@@ -165,6 +166,21 @@ describe.skipIf(!runWith('pebble-challtestsrv', 'storescp', 'echoscu', 'storescu
     const status = JSON.parse((await runAgent(['status', '--config', config, '--json'])).stdout);
     expect(status.listeners).toHaveLength(3);
     for (const l of status.listeners) expect(l).toMatchObject({ ok: true, servedSerial: after });
+  }, TIMEOUT);
+
+  it('reports its status to the CA, signed with its account key, for the dashboard', async () => {
+    const { openStore } = await import('../ca-server/src/store/index.js');
+    const accountId = (JSON.parse(await readFile(join(work, 'state/account.json'), 'utf8')) as { url: string }).url.split('/').pop()!;
+    const store = await openStore({ dataDir: join(work, 'ca') });
+    try {
+      let report;
+      for (let i = 0; i < 50 && !(report = await store.agentReports.byAccount(accountId)); i++) await sleep(200);
+      expect(report?.report).toMatchObject({ certificate: { serial: await serialOf(join(work, 'out/cert.pem')) }, lastError: null });
+      expect((report?.report as { listeners: unknown[] }).listeners).toHaveLength(3);
+      expect(report?.deviceId).toBe('demo-device');
+    } finally {
+      await store.close();
+    }
   }, TIMEOUT);
 
   it('refuses a client without a hospital certificate on the mutual-TLS front, and logs it with the peer', async () => {

@@ -58,6 +58,7 @@ export class WardcertAgent extends EventEmitter<AgentEvents> {
   private endpoints: ManagedListener[] = [];
   private listenerResults = new Map<ManagedListener, boolean | null>();
   private timer: NodeJS.Timeout | undefined;
+  private reporter: NodeJS.Timeout | undefined;
   private control: Server | undefined;
   private failures = 0;
   private lastWarning = 0;
@@ -215,6 +216,9 @@ export class WardcertAgent extends EventEmitter<AgentEvents> {
     await this.load();
     this.control = await serveControl(this.paths.socket, async (req) => (req.cmd === 'renew' ? this.ensureCertificate({ force: !!req.force }) : this.status()));
     await this.tick();
+    await this.report();
+    this.reporter = setInterval(() => void this.report(), this.config.report.interval);
+    this.reporter.unref();
   }
 
   /** The configured TLS fronts, started once there is a certificate to serve. */
@@ -252,6 +256,19 @@ export class WardcertAgent extends EventEmitter<AgentEvents> {
     return service.ok ? { ok: true, detail: `${handshake.detail}; ${service.detail}` } : service;
   }
 
+  /** Every report interval: probe the fronts again and tell the CA how this device stands. */
+  private async report(): Promise<void> {
+    try {
+      if (this.current) await this.probeAll(leafOf(this.current).serialNumber.toLowerCase());
+      await this.persistStatus();
+      const transport = await this.connection();
+      const url = (await transport.directory()).wardcertAgentReport;
+      if (url) await transport.post(url, this.status());
+    } catch (err) {
+      this.logger.warn({ event: 'report.failed', err: (err as Error).message }, 'could not report status to the CA');
+    }
+  }
+
   private async tick(): Promise<void> {
     let wait: number;
     try {
@@ -279,6 +296,7 @@ export class WardcertAgent extends EventEmitter<AgentEvents> {
 
   async stop(): Promise<void> {
     clearTimeout(this.timer);
+    clearInterval(this.reporter);
     await new Promise<void>((resolve) => (this.control ? this.control.close(() => resolve()) : resolve()));
     await Promise.all(this.endpoints.map((l) => l.stop()));
   }

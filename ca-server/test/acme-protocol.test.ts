@@ -468,6 +468,23 @@ describe('account key algorithms', () => {
   });
 });
 
+describe('agent reports', () => {
+  it('keeps a valid report and refuses anything else with a problem document', async () => {
+    const c = await registered();
+    const report = {
+      certificate: null, nextRenewal: null, lastError: null, agentVersion: '0.1.0', updatedAt: new Date().toISOString(),
+      listeners: [{ kind: 'dicom', listen: '0.0.0.0:2762', ok: true, servedSerial: 'ab12' }],
+    };
+    expect((await c.post(c.directory.wardcertAgentReport, report)).status).toBe(204);
+    const stored = await f.store.agentReports.byAccount(c.kid!.split('/').pop()!);
+    expect(stored?.report).toEqual(report);
+    const bad = await c.post(c.directory.wardcertAgentReport, { ...report, patient: 'Doe^Jane' });
+    expect(bad.body.type).toBe(`${ERR}malformed`);
+    const anonymous = await (await TestAcmeClient.create(f.directoryUrl)).post(c.directory.wardcertAgentReport, report, { useJwk: true });
+    expect(anonymous.body.type).toBe(`${ERR}malformed`); // reports are signed by an account ("kid")
+  });
+});
+
 describe('hostile input', () => {
   it('answers every endpoint with a problem document, never a 5xx, whatever arrives', async () => {
     const c = await registered();

@@ -16,6 +16,8 @@ export interface Directory {
   revokeCert?: string;
   keyChange?: string;
   renewalInfo?: string;
+  /** Wardcert's status endpoint; other ACME servers have none and get no reports. */
+  wardcertAgentReport?: string;
   meta?: { externalAccountRequired?: boolean; profiles?: Record<string, string> };
 }
 

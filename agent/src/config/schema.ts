@@ -84,6 +84,8 @@ export const agentConfigSchema = z
       .strict(),
     hooks: z.array(hook).default([]),
     listeners: z.array(listener).default([]),
+    /** Probes and a status report to the CA every interval. */
+    report: z.object({ interval: duration.default(300_000) }).strict().prefault({}),
     probes: z
       .object({
         /** AE titles of the C-ECHO sent through each dicom front after a renewal. */

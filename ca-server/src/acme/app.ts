@@ -1,6 +1,7 @@
 import Router from '@koa/router';
 import Koa from 'koa';
 import { newAccount, updateAccount } from './accounts.js';
+import { agentReport } from './agent-report.js';
 import { postAuthorization, postChallenge } from './authorizations.js';
 import { downloadCertificate, revokeCertificate } from './certificates.js';
 import type { AcmeContext } from './context.js';
@@ -37,6 +38,7 @@ export function createAcmeApp(acme: AcmeContext): Koa {
   router.post('/cert/:serial', (ctx) => downloadCertificate(acme, ctx, ctx.params.serial!));
   router.post('/revoke-cert', (ctx) => revokeCertificate(acme, ctx));
   router.get('/renewal-info/:certId', (ctx) => getRenewalInfo(acme, ctx, ctx.params.certId!));
+  router.post('/agent-report', (ctx) => agentReport(acme, ctx));
 
   app.use(async (ctx, next) => {
     const started = process.hrtime.bigint();

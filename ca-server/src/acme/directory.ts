@@ -11,6 +11,8 @@ export function directory(acme: AcmeContext, ctx: Koa.Context): void {
     revokeCert: urls.revokeCert,
     keyChange: urls.keyChange,
     renewalInfo: urls.renewalInfo,
+    // Not an RFC 8555 resource; clients that do not know it ignore it (RFC 8555 s7.1.1).
+    wardcertAgentReport: urls.agentReport,
     meta: {
       externalAccountRequired: acme.policy.requireEab,
       profiles: Object.fromEntries([...acme.profiles.values()].map((p) => [p.name, p.description])),

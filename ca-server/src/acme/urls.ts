@@ -7,6 +7,8 @@ export interface AcmeUrls {
   revokeCert: string;
   keyChange: string;
   renewalInfo: string;
+  /** Wardcert's own resource: agents post their status here. */
+  agentReport: string;
   account(id: string): string;
   orders(accountId: string): string;
   order(id: string): string;
@@ -28,6 +30,7 @@ export function acmeUrls(baseUrl: string): AcmeUrls {
     revokeCert: `${base}/revoke-cert`,
     keyChange: `${base}/key-change`,
     renewalInfo: `${base}/renewal-info`,
+    agentReport: `${base}/agent-report`,
     account: (id) => `${base}/acct/${id}`,
     orders: (id) => `${base}/acct/${id}/orders`,
     order: (id) => `${base}/order/${id}`,

@@ -31,3 +31,4 @@ export type {
 } from './orders.js';
 export type { RateLimitRepository } from './rate-limits.js';
 export type { CrlRepository, StoredCrl } from './crls.js';
+export type { AgentReportRecord, AgentReportRepository } from './agent-reports.js';

@@ -1,5 +1,6 @@
 import knex, { type Knex } from 'knex';
 import { accountRepository, type AccountRepository } from './accounts.js';
+import { agentReportRepository, type AgentReportRepository } from './agent-reports.js';
 import { certificateRepository, type CertificateRepository } from './certificates.js';
 import { crlRepository, type CrlRepository } from './crls.js';
 import { eabRepository, type EabRepository } from './eab.js';
@@ -19,6 +20,7 @@ export interface Store {
   readonly orders: OrderRepository;
   readonly rateLimits: RateLimitRepository;
   readonly crls: CrlRepository;
+  readonly agentReports: AgentReportRepository;
   close(): Promise<void>;
 }
 
@@ -42,6 +44,7 @@ export async function openStore(opts: StoreOptions): Promise<Store> {
     orders: orderRepository(db),
     rateLimits: rateLimitRepository(db),
     crls: crlRepository(db),
+    agentReports: agentReportRepository(db),
     close: () => db.destroy(),
   };
 }

@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import * as certificates from './001_certificates.js';
 import * as acme from './002_acme.js';
 import * as crls from './003_crls.js';
+import * as agentReports from './004_agent_reports.js';
 
 export interface NamedMigration extends Knex.Migration {
   name: string;
@@ -15,6 +16,7 @@ const migrations: readonly NamedMigration[] = [
   { name: '001_certificates', ...certificates },
   { name: '002_acme', ...acme },
   { name: '003_crls', ...crls },
+  { name: '004_agent_reports', ...agentReports },
 ];
 
 /** Migrations compiled into the code, so dist/ runs them without scanning a directory. */
