@@ -17,8 +17,7 @@ import { backoffMs, inWarningZone, renewalTime, tooYoungToRenew, type RenewalWin
 import { saveStatus, type AgentStatus } from './status.js';
 import { serveControl } from './control-socket.js';
 import { createTlsFront } from './listeners/tls-front.js';
-import { probeDicomEcho } from './probes/dicom-echo.js';
-import { probeHl7 } from './probes/hl7-ack.js';
+import { runServiceProbe } from './probes/isolated.js';
 import { probeTls } from './probes/tls-handshake.js';
 
 const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
@@ -249,10 +248,11 @@ export class WardcertAgent extends EventEmitter<AgentEvents> {
     const client = spec.mtls ? { client: this.current! } : {};
     const handshake = await probeTls({ ...bound, trust, ...client, expectSerial, timeoutMs: PROBE_TIMEOUT_MS });
     if (!handshake.ok) return handshake;
-    const service =
+    const service = await runServiceProbe(
       spec.kind === 'dicom'
-        ? await probeDicomEcho({ ...bound, ...this.config.probes.dicom, ...client, timeoutMs: PROBE_TIMEOUT_MS })
-        : await probeHl7({ ...bound, trust, ...client, ...(this.hl7Message ? { message: this.hl7Message } : {}), timeoutMs: PROBE_TIMEOUT_MS });
+        ? { kind: 'dicom', args: { ...bound, ...this.config.probes.dicom, ...client, timeoutMs: PROBE_TIMEOUT_MS } }
+        : { kind: 'hl7', args: { ...bound, trust, ...client, ...(this.hl7Message ? { message: this.hl7Message } : {}), timeoutMs: PROBE_TIMEOUT_MS } },
+    );
     return service.ok ? { ok: true, detail: `${handshake.detail}; ${service.detail}` } : service;
   }
 
