@@ -113,8 +113,9 @@ describe.skipIf(!runWith('pebble-challtestsrv', 'storescp', 'echoscu', 'storescu
       report: { interval: '2s' },
     }));
     daemon = startAgentDaemon(config);
-    const deadline = Date.now() + 60_000;
+    const deadline = Date.now() + 90_000;
     while (!daemon.out().includes('"listen":"127.0.0.1:' + ports.mtls) && Date.now() < deadline) await sleep(200);
+    if (!daemon.out().includes('"listen":"127.0.0.1:' + ports.mtls)) throw new Error(`the agent's fronts did not start:\n${daemon.out()}`);
     trust = await readFile(join(work, 'out/trust.pem'), 'utf8');
   }, TIMEOUT);
 
