@@ -1,2 +1,3 @@
 export { exists, FileExistsError, PRIVATE_MODE, PUBLIC_MODE, writeFileAtomic } from './atomic-file.js';
+export { parseDuration, UNIT_MS } from './duration.js';
 export { BSI_TLS } from './tls-policy.js';

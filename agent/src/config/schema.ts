@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
-import { parseDuration } from './duration.js';
+import { parseDuration } from '@wardcert/common';
 
 const hostPort = z
   .string()
