@@ -60,6 +60,7 @@ export class WardcertAgent extends EventEmitter<AgentEvents> {
   private reporter: NodeJS.Timeout | undefined;
   private control: Server | undefined;
   private failures = 0;
+  private stopping = false;
   private lastWarning = 0;
   private renewing: Promise<RenewOutcome> | undefined;
   private listenersStarted = false;
@@ -216,6 +217,7 @@ export class WardcertAgent extends EventEmitter<AgentEvents> {
     this.control = await serveControl(this.paths.socket, async (req) => (req.cmd === 'renew' ? this.ensureCertificate({ force: !!req.force }) : this.status()));
     await this.tick();
     await this.report();
+    if (this.stopping) return;
     this.reporter = setInterval(() => void this.report(), this.config.report.interval);
     this.reporter.unref();
   }
@@ -282,7 +284,7 @@ export class WardcertAgent extends EventEmitter<AgentEvents> {
       this.logger.warn({ event: 'renewal.failed', err: (err as Error).message, retryInMs: wait }, 'renewal failed; keeping the current certificate');
     }
     await this.persistStatus();
-    this.timer = setTimeout(() => void this.tick(), Math.min(wait, MAX_TIMER_MS));
+    if (!this.stopping) this.timer = setTimeout(() => void this.tick(), Math.min(wait, MAX_TIMER_MS));
   }
 
   /** From one third of the lifetime left, once a day: the certificate is aging and the CA is not answering. */
@@ -295,6 +297,7 @@ export class WardcertAgent extends EventEmitter<AgentEvents> {
   }
 
   async stop(): Promise<void> {
+    this.stopping = true;
     clearTimeout(this.timer);
     clearInterval(this.reporter);
     await new Promise<void>((resolve) => (this.control ? this.control.close(() => resolve()) : resolve()));

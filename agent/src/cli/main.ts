@@ -21,12 +21,12 @@ export function buildProgram(): Command {
     .requiredOption('--config <FILE>', 'agent configuration (YAML)')
     .action(async (opts: { config: string }) => {
       const agent = createAgent(await loadAgentConfig(opts.config));
+      // Handlers first: a stop may come while the first renewal is still under way. Files are written
+      // atomically, so leaving a renewal unfinished loses nothing.
+      const stop = () => void agent.stop().then(() => process.exit(0));
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
       await agent.start();
-      await new Promise<void>((resolve) => {
-        const stop = () => void agent.stop().then(resolve);
-        process.once('SIGINT', stop);
-        process.once('SIGTERM', stop);
-      });
     });
 
   program
