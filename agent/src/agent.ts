@@ -31,9 +31,19 @@ export interface ManagedListener {
   listen: string;
   reload(pair: CertificatePair): void;
   servedSerial(): string | null;
-  /** Proves the endpoint works and serves the expected certificate. */
-  probe(expectSerial: string): Promise<{ ok: boolean; detail: string }>;
+  /**
+   * Proves the endpoint works and serves the expected certificate. `servesCertificate: true` on a
+   * failure says the certificate was served fine and the trouble lies behind it (a busy or stopped
+   * DICOM/HL7 service): that is reported, but no reason to roll the certificate back.
+   */
+  probe(expectSerial: string): Promise<ProbeOutcome>;
   stop(): Promise<void>;
+}
+
+export interface ProbeOutcome {
+  ok: boolean;
+  detail: string;
+  servesCertificate?: boolean;
 }
 
 export interface AgentEvents {
@@ -116,9 +126,9 @@ export class WardcertAgent extends EventEmitter<AgentEvents> {
     }
     try {
       const pair = await obtainPair(await this.connection(), this.config, this.current);
+      this.lastError = null;
       await this.install(pair);
       this.failures = 0;
-      this.lastError = null;
       return { renewed: true, serial: leafOf(pair).serialNumber.toLowerCase() };
     } catch (err) {
       this.failures++;
@@ -159,11 +169,16 @@ export class WardcertAgent extends EventEmitter<AgentEvents> {
     await this.deploy(pair);
     const serial = leafOf(pair).serialNumber.toLowerCase();
     const failed = await this.probeAll(serial);
-    if (failed.length && previous && leafOf(previous).notAfter > new Date()) {
-      this.logger.error({ event: 'rollback', failed }, 'listeners failed with the new certificate; rolling back to the previous one');
+    const certificateFailures = failed.filter((f) => !f.servesCertificate).map((f) => f.text);
+    if (certificateFailures.length && previous && leafOf(previous).notAfter > new Date()) {
+      this.logger.error({ event: 'rollback', failed: certificateFailures }, 'listeners failed with the new certificate; rolling back to the previous one');
       await this.deploy(previous);
       await this.probeAll(leafOf(previous).serialNumber.toLowerCase());
-      throw new Error(`probes failed with certificate ${serial} (${failed.join('; ')}); rolled back to the previous certificate`);
+      throw new Error(`probes failed with certificate ${serial} (${certificateFailures.join('; ')}); rolled back to the previous certificate`);
+    }
+    if (failed.length) {
+      this.lastError = `listeners failing (the new certificate is served; the service behind does not answer): ${failed.map((f) => f.text).join('; ')}`;
+      this.logger.error({ event: 'probe.failed', failed: failed.map((f) => f.text) }, this.lastError);
     }
     this.emit('renewed', pair);
     this.logger.info({ event: 'renewed', serial, notAfter: leafOf(pair).notAfter.toISOString() }, 'certificate renewed');
@@ -182,12 +197,12 @@ export class WardcertAgent extends EventEmitter<AgentEvents> {
     for (const l of this.endpoints) l.reload(pair);
   }
 
-  private async probeAll(serial: string): Promise<string[]> {
-    const failed: string[] = [];
+  private async probeAll(serial: string): Promise<{ text: string; servesCertificate: boolean }[]> {
+    const failed: { text: string; servesCertificate: boolean }[] = [];
     for (const l of this.endpoints) {
       const result = await l.probe(serial);
       this.listenerResults.set(l, result.ok);
-      if (!result.ok) failed.push(`${l.kind} ${l.listen}: ${result.detail}`);
+      if (!result.ok) failed.push({ text: `${l.kind} ${l.listen}: ${result.detail}`, servesCertificate: result.servesCertificate === true });
     }
     return failed;
   }
@@ -249,13 +264,13 @@ export class WardcertAgent extends EventEmitter<AgentEvents> {
     if (!trust) return { ok: false, detail: 'no server.trust configured to verify the listener against' };
     const client = spec.mtls ? { client: this.current! } : {};
     const handshake = await probeTls({ ...bound, trust, ...client, expectSerial, timeoutMs: PROBE_TIMEOUT_MS });
-    if (!handshake.ok) return handshake;
+    if (!handshake.ok) return { ...handshake, servesCertificate: false };
     const service = await runServiceProbe(
       spec.kind === 'dicom'
         ? { kind: 'dicom', args: { ...bound, ...this.config.probes.dicom, ...client, timeoutMs: PROBE_TIMEOUT_MS } }
         : { kind: 'hl7', args: { ...bound, trust, ...client, ...(this.hl7Message ? { message: this.hl7Message } : {}), timeoutMs: PROBE_TIMEOUT_MS } },
     );
-    return service.ok ? { ok: true, detail: `${handshake.detail}; ${service.detail}` } : service;
+    return service.ok ? { ok: true, detail: `${handshake.detail}; ${service.detail}` } : { ...service, servesCertificate: true };
   }
 
   /** Every report interval: probe the fronts again and tell the CA how this device stands. */

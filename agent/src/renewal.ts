@@ -3,6 +3,7 @@ import * as x509 from '@peculiar/x509';
 import type { AgentConfig } from './config/schema.js';
 import { ensureAccount, loadOrCreateAccountKey } from './acme/account.js';
 import { ariCertId } from './acme/cert-id.js';
+import { AcmeError } from './acme/errors.js';
 import { obtainCertificate, type ChallengeSolver } from './acme/flows.js';
 import { http01Solver } from './acme/http01-solver.js';
 import { tlsAlpn01Solver } from './acme/tls-alpn01-solver.js';
@@ -39,14 +40,22 @@ export async function obtainPair(t: AcmeTransport, config: AgentConfig, current:
   const dir = await t.directory();
   const profile = config.certificate.profile && dir.meta?.profiles && config.certificate.profile in dir.meta.profiles ? config.certificate.profile : undefined;
   const replaces = current && dir.renewalInfo ? ariCertId(leafOf(current)) : undefined;
-  const chain = await obtainCertificate(t, {
-    identifiers: config.certificate.identifiers,
-    csr,
-    solvers: solversFor(config),
-    ...(profile ? { profile } : {}),
-    ...(replaces ? { replaces } : {}),
-  });
-  return { chain, key: keyToPem(key) };
+  const order = (withReplaces: boolean) =>
+    obtainCertificate(t, {
+      identifiers: config.certificate.identifiers,
+      csr,
+      solvers: solversFor(config),
+      ...(profile ? { profile } : {}),
+      ...(replaces && withReplaces ? { replaces } : {}),
+    });
+  try {
+    return { chain: await order(true), key: keyToPem(key) };
+  } catch (err) {
+    // After a rollback the current certificate already has a replacement on record (RFC 9773 s5);
+    // the order goes ahead without naming it.
+    if (!(replaces && err instanceof AcmeError && err.is('alreadyReplaced'))) throw err;
+    return { chain: await order(false), key: keyToPem(key) };
+  }
 }
 
 export function leafOf(pair: CertificatePair): x509.X509Certificate {
