@@ -218,6 +218,8 @@ describe.skipIf(!runWith('pebble-challtestsrv', 'openssl'))('the agent against t
     try {
       await expect(agent.ensureCertificate({ force: true })).rejects.toThrow(/rolled back to the previous certificate/);
       expect(await serialOf(join(out, 'cert.pem'))).toBe(before);
+      // The certificate in use now already has a replacement on record; the next order must not name it.
+      await expect(agent.ensureCertificate({ force: true })).rejects.toThrow(/rolled back to the previous certificate/);
       expect(agent.status().listeners[0]).toMatchObject({ kind: 'dicom', ok: true });
       expect(agent.status().lastError).toContain('probes failed');
     } finally {
