@@ -5,8 +5,6 @@ import { splitPem } from './pem.js';
 import { makePkcs12 } from './pkcs12.js';
 import type { CertificatePair } from './state.js';
 
-export const OUTPUT_FILES = ['cert.pem', 'key.pem', 'chain.pem', 'fullchain.pem', 'trust.pem'] as const;
-
 /**
  * Writes what device software reads, each file replaced atomically (the old one stays whole until
  * the new one is complete): cert.pem (leaf), key.pem (0600), chain.pem (issuing CA), fullchain.pem

@@ -8,7 +8,7 @@ const CERT_BAG = '1.2.840.113549.1.12.10.1.3';
 const LOCAL_KEY_ID = '1.2.840.113549.1.9.21';
 const FRIENDLY_NAME = '1.2.840.113549.1.9.20';
 /** The alias Java's keytool and engines show for the key entry. */
-export const PKCS12_ALIAS = 'wardcert';
+const PKCS12_ALIAS = 'wardcert';
 const ITERATIONS = 100_000;
 /** PBES2 with AES-256-CBC and HMAC-SHA256, as Java 11+ keystores and OpenSSL 3 read them. */
 const ENCRYPTION = {

@@ -61,10 +61,6 @@ export class AlgorithmPolicyError extends Error {
   override readonly name = 'AlgorithmPolicyError';
 }
 
-export function isKeyAlgorithm(name: string): name is KeyAlgorithm {
-  return Object.hasOwn(SPECS, name);
-}
-
 /** The spec of an algorithm a CA key may use: only the strong list, never the legacy one. */
 export function caKeyAlgorithm(name: string): KeyAlgorithmSpec {
   if (!(KEY_ALGORITHMS as readonly string[]).includes(name)) {

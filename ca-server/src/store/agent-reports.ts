@@ -13,8 +13,6 @@ export interface AgentReportRepository {
   /** Keeps the newest report of each account. */
   save(r: AgentReportRecord): Promise<void>;
   byAccount(accountId: string): Promise<AgentReportRecord | undefined>;
-  /** Agents whose last report is older than `before`: the dashboard's "stopped reporting". */
-  silentSince(before: Date): Promise<AgentReportRecord[]>;
 }
 
 interface Row {
@@ -42,9 +40,6 @@ export function agentReportRepository(db: Knex): AgentReportRepository {
     async byAccount(accountId) {
       const row = await db<Row>('agent_reports').where({ account_id: accountId }).first();
       return row ? fromRow(row) : undefined;
-    },
-    async silentSince(before) {
-      return (await db<Row>('agent_reports').where('received_at', '<', before.getTime()).orderBy('received_at')).map(fromRow);
     },
   };
 }
