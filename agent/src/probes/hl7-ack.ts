@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import Client, { Message, type HL7Version } from 'node-hl7-client';
+import { Client, Message } from 'node-hl7-client';
 import type { CertificatePair } from '../keystore/state.js';
 import { probeAddress, type ProbeResult } from './tls-handshake.js';
 
@@ -28,11 +28,9 @@ export function probeHl7(o: { host: string; port: number; trust: string; client?
   } catch (err) {
     return Promise.resolve({ ok: false, detail: `the probe message is not HL7 v2: ${(err as Error).message}` });
   }
-  const version = message.get('MSH.12').toString() as HL7Version;
   return new Promise((resolve) => {
     const client = new Client({
       host: probeAddress(o.host),
-      version,
       maxConnectionAttempts: 1,
       tls: { ca: o.trust, minVersion: 'TLSv1.2', checkServerIdentity: () => undefined, ...(o.client ? { key: o.client.key, cert: o.client.chain } : {}) },
     });
@@ -45,7 +43,7 @@ export function probeHl7(o: { host: string; port: number; trust: string; client?
       resolve(result);
     };
     const timer = setTimeout(() => finish({ ok: false, detail: `no ACK within ${o.timeoutMs} ms` }), o.timeoutMs);
-    const connection = client.createConnection({ port: o.port, version, waitAck: true }, async (reply) => {
+    const connection = client.createConnection({ port: o.port, waitAck: true }, async (reply) => {
       const code = reply.getMessage().get('MSA.1').toString();
       finish(ACCEPTED.has(code) ? { ok: true, detail: `ACK ${code}` } : { ok: false, detail: `ACK ${code || 'without MSA-1'}` });
     });

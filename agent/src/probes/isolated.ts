@@ -9,9 +9,8 @@ export type ServiceProbe = { kind: 'dicom'; args: Parameters<typeof probeDicomEc
 const WORKER = fileURLToPath(new URL('./probe-worker.js', import.meta.url));
 
 /**
- * Runs a DICOM or HL7 probe in a child process. The protocol libraries (dcmjs, the HL7 tables of
- * node-hl7-client) cost well over 100 MB once loaded; a probe every few minutes must not make the
- * daemon carry them for good.
+ * Runs a DICOM or HL7 probe in a child process. The protocol libraries (dcmjs-dimse, node-hl7-client)
+ * cost about 30 MB once loaded; a probe every few minutes must not make the daemon carry them for good.
  */
 export function runServiceProbe(probe: ServiceProbe): Promise<ProbeResult> {
   return new Promise((resolve) => {
