@@ -1,4 +1,5 @@
-import { Command, CommanderError } from 'commander';
+import { runCli } from '@wardcert/common';
+import { Command } from 'commander';
 import { createRequire } from 'node:module';
 import pino from 'pino';
 import { createAgent } from '../agent.js';
@@ -83,15 +84,6 @@ async function statusFromState(config: Awaited<ReturnType<typeof loadAgentConfig
   return agent.status();
 }
 
-export async function main(argv: string[]): Promise<void> {
-  try {
-    await buildProgram().parseAsync(argv);
-  } catch (err) {
-    if (err instanceof CommanderError) {
-      process.exitCode = err.exitCode;
-      return;
-    }
-    process.stderr.write(`wardcert-agent: ${err instanceof Error ? err.message : String(err)}\n`);
-    process.exitCode = 1;
-  }
+export function main(argv: string[]): Promise<void> {
+  return runCli(buildProgram(), argv);
 }

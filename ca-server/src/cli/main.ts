@@ -1,4 +1,5 @@
-import { Command, CommanderError } from 'commander';
+import { runCli } from '@wardcert/common';
+import { Command } from 'commander';
 import { registerIntermediateCommands } from './intermediate.js';
 import { registerIssueCommand } from './issue.js';
 import { registerProfileCommands } from './profile.js';
@@ -25,17 +26,6 @@ export function buildProgram(): Command {
 }
 
 /** Runs the CLI; every failure becomes one clear line on stderr and a non-zero exit status. */
-export async function main(argv: string[]): Promise<void> {
-  try {
-    await buildProgram().parseAsync(argv);
-  } catch (err) {
-    if (err instanceof CommanderError) {
-      process.exitCode = err.exitCode;
-      return;
-    }
-    const message = err instanceof Error ? err.message : String(err);
-    process.stderr.write(`wardcert-ca: ${message}\n`);
-    if (process.env.WARDCERT_DEBUG && err instanceof Error) process.stderr.write(`${err.stack}\n`);
-    process.exitCode = 1;
-  }
+export function main(argv: string[]): Promise<void> {
+  return runCli(buildProgram(), argv);
 }
