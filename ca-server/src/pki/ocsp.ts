@@ -1,19 +1,27 @@
-import 'reflect-metadata';
-import * as asn1js from 'asn1js';
 import type * as x509 from '@peculiar/x509';
-import { createHash } from 'node:crypto';
 import * as pkijs from 'pkijs';
-import type { SigningKey } from './keys.js';
+import { ocspIssuer } from './ocsp-issuer.js';
+import { parseOcspRequest, serialHex } from './ocsp-request.js';
+import { OCSP_RESPONSE_STATUS, signedResponse, singleResponse, statusOnly, wholeSeconds } from './ocsp-response.js';
+
+export { decodeOcspGetPath, MAX_OCSP_REQUEST_BYTES } from './ocsp-request.js';
 
 /** RFC 6960 OCSP answers, built with pkijs, signed directly by the issuing CA (s4.2.2.2, case 1). */
 
-export type CertStatus = { status: 'good' } | { status: 'revoked'; revokedAt: Date; reason?: number } | { status: 'unknown' };
-export type StatusLookup = (serialHex: string) => Promise<CertStatus>;
-
 export interface OcspSigner {
+  /** The issuing CA certificate; it signs responses itself, so responses carry no certificates. */
   certificate: x509.X509Certificate;
-  key: SigningKey;
+  /** A key of `crypto` (a SigningKey's privateKey). */
+  privateKey: CryptoKey;
+  /** globalThis.crypto, or @peculiar/webcrypto where Node lacks the curve (Brainpool). */
+  crypto: Crypto;
+  /** e.g. { name: 'ECDSA', hash: 'SHA-384' } or { name: 'RSA-PSS', saltLength: 32 } (the hash then comes from the key). */
+  signingAlgorithm: EcdsaParams | RsaPssParams | Algorithm;
 }
+
+export type CertStatus = { status: 'good' } | { status: 'revoked'; revokedAt: Date; reason?: number } | { status: 'unknown' };
+/** Takes a lowercase hex serial without a leading 00 sign byte. */
+export type StatusLookup = (serialHex: string) => Promise<CertStatus>;
 
 export interface OcspOptions {
   now?: Date;
@@ -21,103 +29,30 @@ export interface OcspOptions {
   validitySeconds?: number;
 }
 
-export const MAX_OCSP_REQUEST_BYTES = 16 * 1024;
-const MAX_SINGLE_REQUESTS = 20;
-const ID_PKIX_OCSP_BASIC = '1.3.6.1.5.5.7.48.1.1';
-const ID_PKIX_OCSP_NONCE = '1.3.6.1.5.5.7.48.1.2';
-const HASH_BY_OID: Record<string, string> = { '1.3.14.3.2.26': 'sha1', '2.16.840.1.101.3.4.2.1': 'sha256' };
+const DEFAULT_VALIDITY_SECONDS = 4 * 86_400;
 
-/** OCSPResponseStatus values (RFC 6960 s4.2.1). */
-const MALFORMED_REQUEST = 1;
-const UNAUTHORIZED = 6;
+/**
+ * Answers a DER OCSPRequest with a DER OCSPResponse. Bad input gets an error status, never an exception;
+ * only a failing lookup or signer throws.
+ */
+export async function answerOcsp(requestDer: Uint8Array, signer: OcspSigner, lookup: StatusLookup, opts: OcspOptions = {}): Promise<Uint8Array<ArrayBuffer>> {
+  const request = parseOcspRequest(requestDer);
+  if (!request) return statusOnly(OCSP_RESPONSE_STATUS.malformedRequest);
+  // An engine of our own around the signer's webcrypto instead of pkijs.setEngine(): other pkijs users keep theirs.
+  const engine = new pkijs.CryptoEngine({ name: 'wardcert-ocsp', crypto: signer.crypto });
+  const issuer = await ocspIssuer(signer.certificate, engine);
+  const ours = await Promise.all(request.requests.map((r) => issuer.issued(r.reqCert)));
+  // Nothing asked about this CA: "unauthorized" (RFC 6960 s2.3, RFC 5019 s2.2.3), as the responder is
+  // authoritative for none of it. A mixed request still gets one SingleResponse per CertID (s4.2.2.3), and the
+  // foreign ones are "unknown", the status s2.2 gives to an issuer the responder does not serve.
+  if (!ours.includes(true)) return statusOnly(OCSP_RESPONSE_STATUS.unauthorized);
 
-/** Answers a DER OCSPRequest with a DER OCSPResponse; bad input gets an error status, never an exception. */
-export async function answerOcsp(requestDer: Uint8Array, signer: OcspSigner, lookup: StatusLookup, opts: OcspOptions = {}): Promise<Uint8Array> {
-  const request = parseRequest(requestDer);
-  if (!request) return statusOnly(MALFORMED_REQUEST);
-  const issuer = issuerHashes(signer.certificate);
-  const now = opts.now ?? new Date();
-  const nextUpdate = new Date(now.getTime() + (opts.validitySeconds ?? 4 * 86_400) * 1000);
+  const now = wholeSeconds(opts.now ?? new Date());
+  const nextUpdate = wholeSeconds(new Date(now.getTime() + (opts.validitySeconds ?? DEFAULT_VALIDITY_SECONDS) * 1000));
   const responses: pkijs.SingleResponse[] = [];
-  for (const single of request.tbsRequest.requestList) {
-    const certId = single.reqCert;
-    const hash = HASH_BY_OID[certId.hashAlgorithm.algorithmId];
-    const ours = hash !== undefined && equal(certId.issuerNameHash, issuer.name(hash)) && equal(certId.issuerKeyHash, issuer.key(hash));
-    if (!ours) continue;
-    const serial = Buffer.from(certId.serialNumber.valueBlock.valueHexView).toString('hex').replace(/^(00)+(?=[0-9a-f])/, '');
-    responses.push(new pkijs.SingleResponse({ certID: certId, certStatus: certStatus(await lookup(serial)), thisUpdate: now, nextUpdate }));
+  for (const [i, { reqCert }] of request.requests.entries()) {
+    const status: CertStatus = ours[i] ? await lookup(serialHex(reqCert)) : { status: 'unknown' };
+    responses.push(singleResponse(reqCert, status, now, nextUpdate));
   }
-  // RFC 6960 s2.3: a request for no certificate of ours is answered "unauthorized".
-  if (responses.length === 0) return statusOnly(UNAUTHORIZED);
-
-  const basic = new pkijs.BasicOCSPResponse();
-  basic.tbsResponseData.responderID = new asn1js.OctetString({ valueHex: issuer.keyHashSha1 });
-  basic.tbsResponseData.producedAt = now;
-  basic.tbsResponseData.responses = responses;
-  const nonce = request.tbsRequest.requestExtensions?.find((e) => e.extnID === ID_PKIX_OCSP_NONCE);
-  if (nonce) basic.tbsResponseData.responseExtensions = [nonce];
-  const engine = new pkijs.CryptoEngine({ name: 'wardcert', crypto: signer.key.crypto });
-  await basic.sign(signer.key.privateKey, signer.key.spec.hash, engine);
-  const response = new pkijs.OCSPResponse({
-    responseStatus: new asn1js.Enumerated({ value: 0 }),
-    responseBytes: new pkijs.ResponseBytes({
-      responseType: ID_PKIX_OCSP_BASIC,
-      response: new asn1js.OctetString({ valueHex: basic.toSchema().toBER(false) }),
-    }),
-  });
-  return new Uint8Array(response.toSchema().toBER(false));
-}
-
-/** RFC 6960 Appendix A.1: GET {url}/{url-encoding of base64 of the DER request}. */
-export function decodeOcspGetPath(segment: string): Uint8Array | undefined {
-  let b64: string;
-  try {
-    b64 = decodeURIComponent(segment);
-  } catch {
-    return undefined;
-  }
-  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(b64) || b64.length > (MAX_OCSP_REQUEST_BYTES * 4) / 3 + 4) return undefined;
-  return new Uint8Array(Buffer.from(b64, 'base64'));
-}
-
-function parseRequest(der: Uint8Array): pkijs.OCSPRequest | undefined {
-  if (der.length === 0 || der.length > MAX_OCSP_REQUEST_BYTES) return undefined;
-  try {
-    const asn = asn1js.fromBER(der);
-    if (asn.offset === -1) return undefined;
-    const request = new pkijs.OCSPRequest({ schema: asn.result });
-    const count = request.tbsRequest.requestList.length;
-    return count > 0 && count <= MAX_SINGLE_REQUESTS ? request : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function certStatus(s: CertStatus): asn1js.BaseBlock {
-  if (s.status === 'good') return new asn1js.Primitive({ idBlock: { tagClass: 3, tagNumber: 0 } });
-  if (s.status === 'unknown') return new asn1js.Primitive({ idBlock: { tagClass: 3, tagNumber: 2 } });
-  const value: asn1js.BaseBlock[] = [new asn1js.GeneralizedTime({ valueDate: s.revokedAt })];
-  if (s.reason) value.push(new asn1js.Constructed({ idBlock: { tagClass: 3, tagNumber: 0 }, value: [new asn1js.Enumerated({ value: s.reason })] }));
-  return new asn1js.Constructed({ idBlock: { tagClass: 3, tagNumber: 1 }, value });
-}
-
-function statusOnly(status: number): Uint8Array {
-  return new Uint8Array(new pkijs.OCSPResponse({ responseStatus: new asn1js.Enumerated({ value: status }) }).toSchema().toBER(false));
-}
-
-/** Hashes of the issuer's name and key as CertIDs carry them (RFC 6960 s4.1.1). */
-function issuerHashes(cert: x509.X509Certificate) {
-  const parsed = pkijs.Certificate.fromBER(cert.rawData);
-  const nameDer = Buffer.from(parsed.subject.toSchema().toBER(false));
-  const keyBits = Buffer.from(parsed.subjectPublicKeyInfo.subjectPublicKey.valueBlock.valueHexView);
-  const digest = (alg: string, data: Buffer) => new Uint8Array(createHash(alg).update(data).digest());
-  return {
-    name: (alg: string) => digest(alg, nameDer),
-    key: (alg: string) => digest(alg, keyBits),
-    keyHashSha1: digest('sha1', keyBits),
-  };
-}
-
-function equal(a: asn1js.OctetString, b: Uint8Array): boolean {
-  return Buffer.from(a.valueBlock.valueHexView).equals(Buffer.from(b));
+  return signedResponse({ responderKeyHash: issuer.keyHash, producedAt: now, responses, nonce: request.nonce }, signer, engine);
 }

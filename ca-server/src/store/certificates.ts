@@ -65,8 +65,11 @@ export interface CertificateRepository {
   list(q?: CertificateQuery): Promise<CertificateRecord[]>;
   /** False when the serial is unknown or already revoked; the first revocation's reason and time stand. */
   markRevoked(serial: string, reason: number, at: Date): Promise<boolean>;
-  /** Revoked certificates for CRLs, ordered by revocation time; those that expired before `expiredBefore` are left out. */
-  revoked(q?: { expiredBefore?: Date }): Promise<RevokedCertificate[]>;
+  /**
+   * Revoked certificates for CRLs, ordered by revocation time: only `issuerKeyId`'s when given, only
+   * those revoked at or after `revokedSince`, and those that expired before `expiredBefore` left out.
+   */
+  revoked(q?: { issuerKeyId?: string; expiredBefore?: Date; revokedSince?: Date }): Promise<RevokedCertificate[]>;
   /** Pulls the ARI window of valid, unexpired certificates into the past; returns how many. */
   renewNow(selection: RenewSelection, at: Date): Promise<number>;
 }
@@ -133,7 +136,9 @@ export function certificateRepository(db: Knex): CertificateRepository {
 
     async revoked(q = {}) {
       const query = table().where({ status: 'revoked' });
+      if (q.issuerKeyId !== undefined) query.andWhere('issuer_key_id', q.issuerKeyId);
       if (q.expiredBefore) query.andWhere('not_after', '>=', toMillis(q.expiredBefore));
+      if (q.revokedSince) query.andWhere('revoked_at', '>=', toMillis(q.revokedSince));
       const rows = await query
         .orderBy([{ column: 'revoked_at' }, { column: 'serial' }])
         .select('serial', 'revoked_at', 'revocation_reason');
