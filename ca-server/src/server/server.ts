@@ -117,7 +117,7 @@ export async function startServer(config: ServerConfig, opts: StartOptions = {})
       observe: (path, method, status, seconds) => metrics.requests.observe({ endpoint: endpointOf(path), method, status: String(status) }, seconds),
     };
     https.on('request', createAcmeApp(acme).callback());
-    const httpSide = createHttpSideApp({ store, ca, crl, logger }).callback();
+    const httpSide = createHttpSideApp({ store, ca, crl, logger, metrics }).callback();
     http.on('request', (req, res) => {
       if (req.url === '/metrics' && req.method === 'GET') {
         void metrics.registry.metrics().then((text) => {
