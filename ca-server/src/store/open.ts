@@ -1,6 +1,7 @@
 import knex, { type Knex } from 'knex';
 import { accountRepository, type AccountRepository } from './accounts.js';
 import { agentReportRepository, type AgentReportRepository } from './agent-reports.js';
+import { auditRepository, type AuditRepository } from './audit.js';
 import { certificateRepository, type CertificateRepository } from './certificates.js';
 import { crlRepository, type CrlRepository } from './crls.js';
 import { eabRepository, type EabRepository } from './eab.js';
@@ -21,6 +22,7 @@ export interface Store {
   readonly rateLimits: RateLimitRepository;
   readonly crls: CrlRepository;
   readonly agentReports: AgentReportRepository;
+  readonly audit: AuditRepository;
   close(): Promise<void>;
 }
 
@@ -45,6 +47,7 @@ export async function openStore(opts: StoreOptions): Promise<Store> {
     rateLimits: rateLimitRepository(db),
     crls: crlRepository(db),
     agentReports: agentReportRepository(db),
+    audit: auditRepository(db, dialect),
     close: () => db.destroy(),
   };
 }
