@@ -3,6 +3,7 @@ import * as x509 from '@peculiar/x509';
 import { createHash, createPublicKey } from 'node:crypto';
 import type Koa from 'koa';
 import { z } from 'zod';
+import { recordForRequest } from './audit.js';
 import { authenticate } from './authenticate.js';
 import type { AcmeContext } from './context.js';
 import { AcmeProblem, notFound } from './problems.js';
@@ -47,6 +48,12 @@ export async function revokeCertificate(acme: AcmeContext, ctx: Koa.Context): Pr
     throw new AcmeProblem('alreadyRevoked', 'the certificate is already revoked');
   }
   acme.logger.info({ event: 'certificate.revoked', serial: record.serial, reason, by: req.account ? `account ${req.account.id}` : 'certificate key' }, 'certificate revoked');
+  await recordForRequest(acme, ctx, {
+    type: 'certificate.revoked',
+    outcome: 'success',
+    subject: { kind: 'certificate', id: record.serial },
+    details: { reason, by: req.account ? 'account' : 'certificate key', profile: record.profile },
+  });
   await acme.onRevoked(record.serial);
   ctx.status = 200;
   ctx.body = '';

@@ -4,6 +4,9 @@ import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import pino, { type Logger } from 'pino';
 import { createAcmeApp } from '../acme/app.js';
+import { localSource, systemActor } from '../audit/actors.js';
+import type { AuditEvent } from '../audit/event.js';
+import { createAuditRecorder } from '../audit/recorder.js';
 import type { AcmeContext } from '../acme/context.js';
 import { acmeUrls } from '../acme/urls.js';
 import type { ServerConfig } from '../config/server-config.js';
@@ -53,7 +56,29 @@ export async function startServer(config: ServerConfig, opts: StartOptions = {})
   const store = await openStore({ dataDir: config.data, ...(config.database ? { url: config.database } : {}) });
   const closers: (() => Promise<void> | void)[] = [() => store.close()];
   try {
+    const audit = createAuditRecorder({ store, checkpoints: { ca, every: config.audit.checkpointEvery } });
+    const system = (e: Omit<AuditEvent, 'actor' | 'source' | 'outcome'>) => audit.record({ ...e, outcome: 'success', actor: systemActor(), source: localSource() });
+    // Runs after the listeners closed: the last entries are the stop and a checkpoint over everything.
+    closers.push(() =>
+      system({ type: 'server.stopped', subject: { kind: 'ca', id: ca.keyId } })
+        .then(() => audit.checkpointNow())
+        .catch((err: unknown) => logger.error({ err, event: 'audit.stopFailed' }, 'the audit trail could not record the stop')),
+    );
+    await system({
+      type: 'config.loaded',
+      subject: { kind: 'config', id: config.configPath },
+      details: {
+        database: store.dialect,
+        requireEab: config.acme.requireEab,
+        allowDns: config.acme.allow.dns,
+        allowIp: config.acme.allow.ip,
+        defaultProfile: config.acme.defaultProfile,
+        checkpointEvery: config.audit.checkpointEvery,
+        auditSyslog: config.audit.syslog?.url ?? null,
+      },
+    });
     logger.info({ event: 'ca.loaded', subject: ca.cert.subject, notAfter: ca.cert.notAfter.toISOString() }, 'issuing CA key loaded');
+    await system({ type: 'ca-key.loaded', subject: { kind: 'ca', id: ca.keyId }, details: { subject: ca.cert.subject, notAfter: ca.cert.notAfter.toISOString() } });
     const profiles = await loadProfiles(config.acme.profiles ?? BUNDLED_PROFILES_DIR);
     for (const needed of [config.acme.defaultProfile, 'ca-tls']) {
       if (!profiles.has(needed)) throw new Error(`profile "${needed}" is not among ${[...profiles.keys()].join(', ')}`);
@@ -72,19 +97,23 @@ export async function startServer(config: ServerConfig, opts: StartOptions = {})
     const httpBase = config.server.httpBase ?? `http://${hostPart}:${httpPort}`;
     const urls = acmeUrls(`https://${hostPart}:${acmePort}`);
 
-    const own = () =>
-      issueOwnCertificate({ store, ca, profile: profiles.get('ca-tls')!, names: config.server.names, httpBase, certFile: join(config.data, 'server', 'tls.crt.pem') });
+    const own = async () => {
+      const c = await issueOwnCertificate({ store, ca, profile: profiles.get('ca-tls')!, names: config.server.names, httpBase, certFile: join(config.data, 'server', 'tls.crt.pem') });
+      await system({ type: 'certificate.issued', subject: { kind: 'certificate', id: c.serial }, details: { profile: 'ca-tls', identifiers: config.server.names, purpose: 'the CA server own HTTPS certificate' } });
+      return c;
+    };
     const first = await own();
     https.setSecureContext({ ...BSI_TLS, key: first.key, cert: first.cert });
     closers.push(scheduleOwnRenewal(first, own, (c) => https.setSecureContext({ ...BSI_TLS, key: c.key, cert: c.cert }), logger));
 
     const metrics = createMetrics();
-    const crl = createCrlPublisher({ store, ca, logger });
+    const crl = createCrlPublisher({ store, ca, logger, audit });
     await crl.start();
     closers.push(() => crl.stop());
     const validator = startValidator({
       store,
       logger,
+      audit,
       validation: {
         resolver: createResolver(config.validation.resolver),
         http01Port: config.validation.http01Port,
@@ -111,6 +140,7 @@ export async function startServer(config: ServerConfig, opts: StartOptions = {})
       urls,
       httpBase,
       logger,
+      audit,
       now: () => new Date(),
       pokeValidator: () => validator.poke(),
       onRevoked: () => crl.regenerate('revocation'),
@@ -136,6 +166,7 @@ export async function startServer(config: ServerConfig, opts: StartOptions = {})
     sweep.unref();
     closers.push(() => clearInterval(sweep));
 
+    await system({ type: 'server.started', subject: { kind: 'ca', id: ca.keyId }, details: { directory: urls.directory, httpBase } });
     logger.info({ event: 'server.started', directory: urls.directory, httpBase }, `ACME directory at ${urls.directory}`);
     return {
       directoryUrl: urls.directory,

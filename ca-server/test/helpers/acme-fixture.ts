@@ -9,6 +9,7 @@ import pino from 'pino';
 import { createAcmeApp } from '../../src/acme/app.js';
 import type { AcmeContext, AcmePolicy } from '../../src/acme/context.js';
 import { acmeUrls } from '../../src/acme/urls.js';
+import { createAuditRecorder } from '../../src/audit/recorder.js';
 import { loadIssuingCa } from '../../src/pki/issuing-ca.js';
 import { loadProfiles } from '../../src/pki/profiles.js';
 import { openStore, type Store } from '../../src/store/index.js';
@@ -37,6 +38,7 @@ export async function startAcmeFixture(policy: Partial<AcmePolicy> = {}): Promis
   const ca = await loadIssuingCa({ dataDir: dir, passphrase: FIXTURE_PASSPHRASE });
   const store = await openStore({ dataDir: dir });
   const logger = pino({ level: 'silent' });
+  const audit = createAuditRecorder({ store, checkpoints: { ca, every: 1000 } });
 
   const responder = new Map<string, string>();
   const answer = (req: IncomingMessage, res: ServerResponse) => {
@@ -57,6 +59,7 @@ export async function startAcmeFixture(policy: Partial<AcmePolicy> = {}): Promis
   const validator = startValidator({
     store,
     logger,
+    audit,
     pollMs: 200,
     validation: { resolver: createResolver(), http01Port, tlsAlpn01Port: 1, timeoutMs: 3000 },
   });
@@ -72,6 +75,7 @@ export async function startAcmeFixture(policy: Partial<AcmePolicy> = {}): Promis
     urls: acmeUrls(`http://127.0.0.1:${(acmeServer.address() as AddressInfo).port}`),
     httpBase: 'http://127.0.0.1:1',
     logger,
+    audit,
     now: () => new Date(),
     pokeValidator: () => validator.poke(),
     onRevoked: async (serial) => {
