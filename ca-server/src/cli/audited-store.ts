@@ -1,4 +1,5 @@
 import { localSource, cliActor } from '../audit/actors.js';
+import { atnaSpoolWriter } from '../audit/atna-export.js';
 import type { AuditEvent } from '../audit/event.js';
 import { createAuditRecorder } from '../audit/recorder.js';
 import { openStore, type Store } from '../store/index.js';
@@ -15,7 +16,10 @@ export async function withAuditedStore<T>(o: StoreTargetOptions, fn: (store: Sto
   const target = await resolveStoreTarget(o);
   const store = await openStore(target.store);
   try {
-    const recorder = createAuditRecorder({ store });
+    // With a config that exports to an Audit Record Repository, the command's events join the
+    // server's spool in the data directory, and the server sends them.
+    const syslog = target.config?.audit.syslog;
+    const recorder = createAuditRecorder({ store, ...(syslog ? { onStored: atnaSpoolWriter(target.config!.data) } : {}) });
     const actor = cliActor();
     const source = localSource();
     return await fn(store, (event) => recorder.record({ ...event, actor, source }));

@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path';
 import pino, { type Logger } from 'pino';
 import { createAcmeApp } from '../acme/app.js';
 import { localSource, systemActor } from '../audit/actors.js';
+import { startAtnaExport } from '../audit/atna-export.js';
 import type { AuditEvent } from '../audit/event.js';
 import { createAuditRecorder } from '../audit/recorder.js';
 import type { AcmeContext } from '../acme/context.js';
@@ -56,7 +57,10 @@ export async function startServer(config: ServerConfig, opts: StartOptions = {})
   const store = await openStore({ dataDir: config.data, ...(config.database ? { url: config.database } : {}) });
   const closers: (() => Promise<void> | void)[] = [() => store.close()];
   try {
-    const audit = createAuditRecorder({ store, checkpoints: { ca, every: config.audit.checkpointEvery } });
+    // Stopped after the stop entries below are spooled (closers run in reverse), so they go out too.
+    const atna = config.audit.syslog ? await startAtnaExport(config.data, config.audit.syslog, logger) : undefined;
+    if (atna) closers.push(() => atna.stop());
+    const audit = createAuditRecorder({ store, checkpoints: { ca, every: config.audit.checkpointEvery }, ...(atna ? { onStored: atna.spoolEntries } : {}) });
     const system = (e: Omit<AuditEvent, 'actor' | 'source' | 'outcome'>) => audit.record({ ...e, outcome: 'success', actor: systemActor(), source: localSource() });
     // Runs after the listeners closed: the last entries are the stop and a checkpoint over everything.
     closers.push(() =>
