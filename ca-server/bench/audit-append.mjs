@@ -1,10 +1,11 @@
 // What one audit append costs, on SQLite and (with WARDCERT_BENCH_PG_URL) PostgreSQL:
 // one at a time (the latency an ACME request waits for), and 64 at once (what the batching
-// recorder sustains when issuance runs at full speed). Run after `npx tsc -b`:
+// recorder sustains when issuance runs at full speed); also with the ATNA spool written per batch. Run after `npx tsc -b`:
 //   node ca-server/bench/audit-append.mjs
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { atnaSpoolWriter } from '../dist/audit/atna-export.js';
 import { createAuditRecorder } from '../dist/audit/recorder.js';
 import { openStore } from '../dist/store/index.js';
 
@@ -21,9 +22,9 @@ const event = (i) => ({
   details: { profile: 'dicom-node', identifiers: [`gw${i}.radiology.hospital.example`, '10.20.30.40'], order: `order-${i}` },
 });
 
-async function run(name, options) {
+async function run(name, options, spoolDir) {
   const store = await openStore(options);
-  const recorder = createAuditRecorder({ store });
+  const recorder = createAuditRecorder({ store, ...(spoolDir ? { onStored: atnaSpoolWriter(spoolDir) } : {}) });
   try {
     let t = performance.now();
     for (let i = 0; i < SEQUENTIAL; i++) await recorder.record(event(i));
@@ -43,6 +44,7 @@ async function run(name, options) {
 const dir = await mkdtemp(join(tmpdir(), 'wardcert-bench-'));
 try {
   await run('sqlite', { dataDir: dir });
+  await run('sqlite with ATNA spool', { dataDir: join(dir, 'atna') }, join(dir, 'atna'));
   const pg = process.env.WARDCERT_BENCH_PG_URL;
   if (pg) {
     const { default: knex } = await import('knex');
