@@ -35,3 +35,12 @@ export type { AgentReportRecord, AgentReportRepository } from './agent-reports.j
 export { DEVICE_TYPES, WEEKDAYS, DeviceNameTakenError } from './devices.js';
 export type { Device, DeviceFields, DeviceRepository, DeviceType, MaintenanceWindow, Weekday } from './devices.js';
 export { SecretBoxError } from './secret-box.js';
+export type {
+  AuditEntry,
+  AuditHead,
+  AuditQuery,
+  AuditRepository,
+  CheckpointPolicy,
+  NewAuditEntry,
+  StoredAuditEntry,
+} from './audit.js';

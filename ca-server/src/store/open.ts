@@ -1,6 +1,7 @@
 import knex, { type Knex } from 'knex';
 import { accountRepository, type AccountRepository } from './accounts.js';
 import { agentReportRepository, type AgentReportRepository } from './agent-reports.js';
+import { auditRepository, type AuditRepository } from './audit.js';
 import { certificateRepository, type CertificateRepository } from './certificates.js';
 import { crlRepository, type CrlRepository } from './crls.js';
 import { deviceRepository, type DeviceRepository } from './devices.js';
@@ -24,6 +25,7 @@ export interface Store {
   readonly crls: CrlRepository;
   readonly agentReports: AgentReportRepository;
   readonly devices: DeviceRepository;
+  readonly audit: AuditRepository;
   close(): Promise<void>;
 }
 
@@ -55,6 +57,7 @@ export async function openStore(opts: StoreOptions): Promise<Store> {
     crls: crlRepository(db),
     agentReports: agentReportRepository(db),
     devices: deviceRepository(db),
+    audit: auditRepository(db, dialect),
     close: () => db.destroy(),
   };
 }
