@@ -50,6 +50,8 @@ export interface BenchResult {
   p50ms: number;
   p99ms: number;
   requests: number;
+  /** The generator's own CPU per issuance: on one machine it competes with the server for cores. */
+  generatorCpuMsPerCert: number;
   serverCpuMsPerCert?: number;
   serverRssMb?: number;
   serverPeakRssMb?: number;
@@ -79,11 +81,13 @@ export async function runBench(o: BenchOptions, progress: Progress = () => {}): 
   const rig: Rig = { o, responder: await startResponder(o.http01Listen, o.http01Port), log: new ExchangeLog(), eabs, progress };
   try {
     const cpuBefore = sumOf(pids, cpuMs);
+    const ownBefore = process.cpuUsage();
     const started = performance.now();
     const devices: Device[] = [];
     const { issued, errors } = await issueAll(rig, devices);
     const seconds = (performance.now() - started) / 1000;
     const cpuUsed = sumOf(pids, cpuMs) - cpuBefore;
+    const own = process.cpuUsage(ownBefore);
     const result: BenchResult = {
       issued,
       errors,
@@ -92,6 +96,7 @@ export async function runBench(o: BenchOptions, progress: Progress = () => {}): 
       p50ms: round(rig.log.percentile(50)),
       p99ms: round(rig.log.percentile(99)),
       requests: rig.log.count,
+      generatorCpuMsPerCert: round((own.user + own.system) / 1000 / Math.max(1, issued)),
       ...(pids.length && issued ? { serverCpuMsPerCert: round(cpuUsed / issued) } : {}),
     };
     if (o.storm > 0) result.storm = await storm(rig, devices);
