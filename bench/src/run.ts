@@ -50,6 +50,9 @@ export interface BenchResult {
   p50ms: number;
   p99ms: number;
   requests: number;
+  /** Answers that shed load (503) or refused it by rate limit (429); the devices waited and retried. */
+  shed503: number;
+  rateLimited: number;
   /** The generator's own CPU per issuance: on one machine it competes with the server for cores. */
   generatorCpuMsPerCert: number;
   serverCpuMsPerCert?: number;
@@ -96,6 +99,8 @@ export async function runBench(o: BenchOptions, progress: Progress = () => {}): 
       p50ms: round(rig.log.percentile(50)),
       p99ms: round(rig.log.percentile(99)),
       requests: rig.log.count,
+      shed503: rig.log.shed,
+      rateLimited: rig.log.rateLimited,
       generatorCpuMsPerCert: round((own.user + own.system) / 1000 / Math.max(1, issued)),
       ...(pids.length && issued ? { serverCpuMsPerCert: round(cpuUsed / issued) } : {}),
     };

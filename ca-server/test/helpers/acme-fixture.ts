@@ -32,7 +32,7 @@ export interface AcmeFixture {
 }
 
 /** A CA made by the real ceremony code, and the real ACME app and validator, on loopback HTTP. */
-export async function startAcmeFixture(policy: Partial<AcmePolicy> = {}): Promise<AcmeFixture> {
+export async function startAcmeFixture(policy: Partial<AcmePolicy> = {}, extra: Pick<AcmeContext, 'admission'> = {}): Promise<AcmeFixture> {
   const dir = await mkdtemp(join(tmpdir(), 'wardcert-acme-'));
   const rootDir = join(dir, 'root');
   await initRoot({ dir: rootDir, subject: 'CN=Fixture Root', algorithm: 'ecdsa-p256', years: 2, passphrase: PASS, force: false });
@@ -88,6 +88,7 @@ export async function startAcmeFixture(policy: Partial<AcmePolicy> = {}): Promis
     onRevoked: async (serial) => {
       revoked.push(serial);
     },
+    ...extra,
   };
   acmeServer.on('request', createAcmeApp(acme).callback());
   return {
