@@ -30,7 +30,7 @@ export interface AcmeFixture {
 }
 
 /** A CA made by the real ceremony code, and the real ACME app and validator, on loopback HTTP. */
-export async function startAcmeFixture(policy: Partial<AcmePolicy> = {}): Promise<AcmeFixture> {
+export async function startAcmeFixture(policy: Partial<AcmePolicy> = {}, extra: Pick<AcmeContext, 'admission'> = {}): Promise<AcmeFixture> {
   const dir = await mkdtemp(join(tmpdir(), 'wardcert-acme-'));
   await makeCaDataDir(dir);
 
@@ -77,6 +77,7 @@ export async function startAcmeFixture(policy: Partial<AcmePolicy> = {}): Promis
     onRevoked: async (serial) => {
       revoked.push(serial);
     },
+    ...extra,
   };
   acmeServer.on('request', createAcmeApp(acme).callback());
   return {
