@@ -32,3 +32,4 @@ export type {
 export type { RateLimitRepository } from './rate-limits.js';
 export type { CrlRepository, StoredCrl } from './crls.js';
 export type { AgentReportRecord, AgentReportRepository } from './agent-reports.js';
+export type { LeaseRepository } from './leases.js';

@@ -4,6 +4,7 @@ import { agentReportRepository, type AgentReportRepository } from './agent-repor
 import { certificateRepository, type CertificateRepository } from './certificates.js';
 import { crlRepository, type CrlRepository } from './crls.js';
 import { eabRepository, type EabRepository } from './eab.js';
+import { leaseRepository, type LeaseRepository } from './leases.js';
 import { nonceRepository, type NonceRepository } from './nonces.js';
 import { orderRepository, type OrderRepository } from './orders.js';
 import { rateLimitRepository, type RateLimitRepository } from './rate-limits.js';
@@ -21,6 +22,7 @@ export interface Store {
   readonly rateLimits: RateLimitRepository;
   readonly crls: CrlRepository;
   readonly agentReports: AgentReportRepository;
+  readonly leases: LeaseRepository;
   close(): Promise<void>;
 }
 
@@ -45,6 +47,7 @@ export async function openStore(opts: StoreOptions): Promise<Store> {
     rateLimits: rateLimitRepository(db),
     crls: crlRepository(db),
     agentReports: agentReportRepository(db),
+    leases: leaseRepository(db),
     close: () => db.destroy(),
   };
 }
