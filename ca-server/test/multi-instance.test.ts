@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { issueAndRecord } from '../src/ca/issue-and-record.js';
 import { DuplicateSerialError, type NewCertificate } from '../src/store/index.js';
-import { TestAcmeClient, type AcmeResponse } from './helpers/acme-client.js';
+import { eabJws, TestAcmeClient, type AcmeResponse } from './helpers/acme-client.js';
 import { deviceCsr, startAcmeFixture, type AcmeFixture } from './helpers/acme-fixture.js';
 import { createPostgresSchema, runPostgresTests } from './helpers/postgres.js';
 
@@ -76,6 +76,22 @@ describe.skipIf(!runPostgresTests)('two ACME instances on one PostgreSQL databas
       const replay = await via(instance, c, account, undefined, { nonce });
       expect(replay.status).toBe(400);
       expect(replay.body.type).toBe(`${ERR}badNonce`);
+    }
+  });
+
+  it('gives one account to one key registering at both instances at once, never an error', async () => {
+    for (let i = 0; i < 10; i++) {
+      const c = await TestAcmeClient.create(a.directoryUrl);
+      const eab = await a.store.eab.create({ identifiers: [] }, new Date());
+      const payload = async () => ({ termsOfServiceAgreed: true, externalAccountBinding: await eabJws(eab, c.jwk, c.directory.newAccount) });
+      const [na, nb] = [await c.freshNonce(), await c.freshNonce()];
+      const [pa, pb] = [await payload(), await payload()];
+      const answers = await Promise.all([
+        c.post(c.directory.newAccount, pa, { useJwk: true, nonce: na }),
+        c.post(c.directory.newAccount.replace(a.origin, b.origin), pb, { useJwk: true, nonce: nb, headerUrl: c.directory.newAccount }),
+      ]);
+      expect(answers.map((r) => r.status).sort(), JSON.stringify(answers.map((r) => r.body))).toEqual([200, 201]);
+      expect(new Set(answers.map((r) => r.headers.get('location'))).size).toBe(1);
     }
   });
 
