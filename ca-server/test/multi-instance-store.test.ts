@@ -1,4 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import pino from 'pino';
+import { startSweeper } from '../src/server/sweeper.js';
 import { DuplicateSerialError, openStore, type NewCertificate, type Store } from '../src/store/index.js';
 import { createPostgresSchema, runPostgresTests } from './helpers/postgres.js';
 
@@ -187,5 +189,26 @@ describe.skipIf(!runPostgresTests)('several instances on one PostgreSQL database
     expect(await a.leases.acquire('short', now(), later(10_000))).toBeUndefined();
     await b.leases.release('short', taken!);
     expect(await a.leases.acquire('short', now(), later(10_000))).toBeDefined();
+  });
+
+  it('sweeps on one instance at a time, and on the other once a dead sweeper\'s lease runs out', async () => {
+    const stale = await readyOrder(a);
+    await a.orders.beginFinalize(stale, now(), later(-1));
+    const expired = (await order(a, ['old.hospital.test'])).order.id;
+    await a.knex('orders').where({ id: expired }).update({ expires_at: Date.now() - 1 });
+    // An instance that died while sweeping: its lease holds the others off until it runs out.
+    expect(await a.leases.acquire('sweep', now(), later(600))).toBeDefined();
+    const logger = pino({ level: 'silent' });
+    const stops = [startSweeper({ store: a, logger, everyMs: 100 }), startSweeper({ store: b, logger, everyMs: 100 })];
+    try {
+      await new Promise((r) => setTimeout(r, 350));
+      expect((await a.orders.byId(stale))!.status).toBe('processing');
+      expect((await a.orders.byId(expired))!.status).toBe('pending');
+      await new Promise((r) => setTimeout(r, 700));
+      expect((await a.orders.byId(stale))!.status).toBe('ready');
+      expect((await a.orders.byId(expired))!.status).toBe('invalid');
+    } finally {
+      stops.forEach((stop) => stop());
+    }
   });
 });
