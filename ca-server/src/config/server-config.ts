@@ -35,6 +35,8 @@ export const serverConfigSchema = z
         names: z.array(z.string().min(1).max(253)).min(1),
         /** Base URL of the plain-HTTP side (CRL, OCSP, CA certificates); default http://<first name>:<httpPort>. */
         httpBase: z.url({ protocol: /^https?$/ }).optional(),
+        /** Base URL of the ACME side as clients reach it (behind a load balancer, the balancer's); default https://<first name>:<port>. */
+        acmeBase: z.url({ protocol: /^https$/ }).optional(),
       })
       .strict(),
     acme: z

@@ -18,6 +18,7 @@ import { createMetrics, endpointOf } from './metrics.js';
 import { issueOwnCertificate, scheduleOwnRenewal } from './own-certificate.js';
 import { serverPassphrase } from './passphrase.js';
 import { allowListBeyondConstraints } from './policy-warnings.js';
+import { startSweeper } from './sweeper.js';
 import { BSI_TLS } from '@wardcert/common';
 
 
@@ -71,7 +72,7 @@ export async function startServer(config: ServerConfig, opts: StartOptions = {})
     const publicName = config.server.names[0]!;
     const hostPart = publicName.includes(':') ? `[${publicName}]` : publicName;
     const httpBase = config.server.httpBase ?? `http://${hostPart}:${httpPort}`;
-    const urls = acmeUrls(`https://${hostPart}:${acmePort}`);
+    const urls = acmeUrls(config.server.acmeBase ?? `https://${hostPart}:${acmePort}`);
 
     const own = () =>
       issueOwnCertificate({ store, ca, profile: profiles.get('ca-tls')!, names: config.server.names, httpBase, certFile: join(config.data, 'server', 'tls.crt.pem') });
@@ -140,12 +141,7 @@ export async function startServer(config: ServerConfig, opts: StartOptions = {})
       void httpSide(req, res);
     });
 
-    const sweep = setInterval(() => {
-      const now = new Date();
-      void Promise.all([store.orders.expire(now), store.nonces.purgeExpired(now)]).catch((err) => logger.error({ err }, 'sweep failed'));
-    }, SWEEP_MS);
-    sweep.unref();
-    closers.push(() => clearInterval(sweep));
+    closers.push(startSweeper({ store, logger, everyMs: SWEEP_MS }));
 
     logger.info({ event: 'server.started', directory: urls.directory, httpBase }, `ACME directory at ${urls.directory}`);
     return {

@@ -44,3 +44,4 @@ export type {
   NewAuditEntry,
   StoredAuditEntry,
 } from './audit.js';
+export type { LeaseRepository } from './leases.js';

@@ -6,6 +6,7 @@ import { certificateRepository, type CertificateRepository } from './certificate
 import { crlRepository, type CrlRepository } from './crls.js';
 import { deviceRepository, type DeviceRepository } from './devices.js';
 import { eabRepository, type EabRepository } from './eab.js';
+import { leaseRepository, type LeaseRepository } from './leases.js';
 import { nonceRepository, type NonceRepository } from './nonces.js';
 import { orderRepository, type OrderRepository } from './orders.js';
 import { rateLimitRepository, type RateLimitRepository } from './rate-limits.js';
@@ -26,6 +27,7 @@ export interface Store {
   readonly agentReports: AgentReportRepository;
   readonly devices: DeviceRepository;
   readonly audit: AuditRepository;
+  readonly leases: LeaseRepository;
   close(): Promise<void>;
 }
 
@@ -58,6 +60,7 @@ export async function openStore(opts: StoreOptions): Promise<Store> {
     agentReports: agentReportRepository(db),
     devices: deviceRepository(db),
     audit: auditRepository(db, dialect),
+    leases: leaseRepository(db),
     close: () => db.destroy(),
   };
 }
