@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { mkdir, readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import type { Server } from 'node:net';
-import { createSecureContext, type SecureContext } from 'node:tls';
+import { createSecureContext, type SecureContext, type SecureContextOptions } from 'node:tls';
 import pino, { type Logger } from 'pino';
 import { BSI_TLS } from '@wardcert/common';
 import { renewalInfo } from './acme/api.js';
@@ -95,10 +95,19 @@ export class WardcertAgent extends EventEmitter<AgentEvents> {
     return this.current;
   }
 
-  /** A secure context on the current certificate, with the BSI policy, for a vendor's own server. */
-  secureContext(): SecureContext {
+  /**
+   * The current certificate with the BSI policy as TLS options: for `tls.createServer()` and for
+   * `server.setSecureContext()`, which is what swaps the certificate for clients that send no SNI
+   * (DCMTK among them), where an SNICallback is never asked.
+   */
+  tlsOptions(): SecureContextOptions {
     if (!this.current) throw new Error('no certificate yet');
-    return createSecureContext({ ...BSI_TLS, key: this.current.key, cert: this.current.chain });
+    return { ...BSI_TLS, key: this.current.key, cert: this.current.chain };
+  }
+
+  /** A secure context on the current certificate, with the BSI policy, for a vendor's own server (an SNICallback, say). */
+  secureContext(): SecureContext {
+    return createSecureContext(this.tlsOptions());
   }
 
   manage(listener: ManagedListener): void {
