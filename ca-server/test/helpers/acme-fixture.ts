@@ -51,7 +51,7 @@ export async function startAcmeFixture(
   const dir = sibling?.dir ?? (await makeFixtureDir());
   const ca = await loadIssuingCa({ dataDir: dir, passphrase: FIXTURE_PASSPHRASE });
   const storeUrl = instance.storeUrl ?? sibling?.storeUrl;
-  const store = await openStore(storeUrl ? { url: storeUrl } : { dataDir: dir });
+  const store = await openStore({ dataDir: dir, ...(storeUrl ? { url: storeUrl } : {}) });
   const logger = pino({ level: 'silent' });
 
   const responder = sibling?.responder ?? new Map<string, string>();
