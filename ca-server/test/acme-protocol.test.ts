@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { certId } from '../src/acme/cert-id.js';
 import { TestAcmeClient } from './helpers/acme-client.js';
 import { deviceCsr, startAcmeFixture, type AcmeFixture } from './helpers/acme-fixture.js';
-import { issue as issueWith, registered as registeredWith, until } from './helpers/acme-flows.js';
+import { issueThroughFixture, registerThroughFixture, until } from './helpers/acme-flow.js';
 
 let f: AcmeFixture;
 const ERR = 'urn:ietf:params:acme:error:';
@@ -17,8 +17,10 @@ afterAll(async () => {
   await f?.close();
 });
 
-const registered = (identifiers?: string[]) => registeredWith(f, identifiers);
-const issue = (c: TestAcmeClient, identifiers: { type: 'dns' | 'ip'; value: string }[], extra?: Record<string, unknown>) => issueWith(f, c, identifiers, extra);
+const registered = (identifiers: string[] = []) => registerThroughFixture(f, identifiers);
+
+/** Orders, answers http-01 for every authorization, finalizes; returns the order and the chain. */
+const issue = (c: TestAcmeClient, identifiers: { type: 'dns' | 'ip'; value: string }[], extra: Record<string, unknown> = {}) => issueThroughFixture(f, c, identifiers, extra);
 
 describe('the directory and nonces', () => {
   it('lists resources, renewalInfo, profiles and that EAB is required', async () => {

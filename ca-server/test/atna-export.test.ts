@@ -17,7 +17,7 @@ import { openStore, type Store } from '../src/store/index.js';
 import { freePort } from '../../test/helpers/tools.js';
 import { startAcmeFixture, type AcmeFixture } from './helpers/acme-fixture.js';
 import { makeCaDataDir } from './helpers/ca-dir.js';
-import { issue, registered } from './helpers/acme-flows.js';
+import { issueThroughFixture as issue, registerThroughFixture as registered } from './helpers/acme-flow.js';
 import { runCa } from './helpers/cli.js';
 import { startSyslogListener, type ReceivedAudit, type SyslogListener } from './helpers/syslog-listener.js';
 import { startQuickstart } from '../../test/helpers/quickstart.js';

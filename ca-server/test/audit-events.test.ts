@@ -8,7 +8,7 @@ import { caSignatureCheck } from '../src/pki/audit-signature.js';
 import { openStore, type AuditEntry } from '../src/store/index.js';
 import { TestAcmeClient } from './helpers/acme-client.js';
 import { deviceCsr, startAcmeFixture, type AcmeFixture } from './helpers/acme-fixture.js';
-import { issue, registered } from './helpers/acme-flows.js';
+import { issueThroughFixture as issue, registerThroughFixture as registered } from './helpers/acme-flow.js';
 import { runCa } from './helpers/cli.js';
 
 let f: AcmeFixture;

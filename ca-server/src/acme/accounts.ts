@@ -39,12 +39,7 @@ export async function newAccount(acme: AcmeContext, ctx: Koa.Context): Promise<v
   const body = newAccountSchema.safeParse(req.payload ?? {});
   if (!body.success) throw new AcmeProblem('malformed', `newAccount: ${body.error.issues[0]?.path.join('.')}: ${body.error.issues[0]?.message}`);
   const existing = await acme.store.accounts.byThumbprint(req.thumbprint);
-  if (existing) {
-    ctx.status = 200;
-    ctx.set('Location', acme.urls.account(existing.id));
-    ctx.body = accountView(existing, acme.urls);
-    return;
-  }
+  if (existing) return answerExisting(acme, ctx, existing);
   if (body.data.onlyReturnExisting) throw new AcmeProblem('accountDoesNotExist', 'no account exists for this key');
   const contact = checkContacts(body.data.contact ?? []);
   const eab = body.data.externalAccountBinding;
@@ -55,7 +50,7 @@ export async function newAccount(acme: AcmeContext, ctx: Koa.Context): Promise<v
   if (eab !== undefined) ctx.state.refusal = 'eab.used';
   const credential = eab === undefined ? undefined : await checkEab(acme, eab, req.jwk);
   const now = acme.now();
-  const account = await acme.store.knex.transaction(async (trx) => {
+  const create = acme.store.knex.transaction(async (trx) => {
     const created = await acme.store.accounts.create(
       {
         thumbprint: req.thumbprint,
@@ -74,6 +69,15 @@ export async function newAccount(acme: AcmeContext, ctx: Koa.Context): Promise<v
     }
     return created;
   });
+  let account;
+  try {
+    account = await create;
+  } catch (err) {
+    // The same key registering at two instances at once: the unique key let the other one win.
+    const raced = err instanceof AcmeProblem ? undefined : await acme.store.accounts.byThumbprint(req.thumbprint);
+    if (!raced) throw err;
+    return answerExisting(acme, ctx, raced);
+  }
   acme.logger.info({ event: 'account.created', account: account.id, eabKid: account.eabKid, device: account.deviceId }, 'ACME account created');
   ctx.state.signer = { thumbprint: account.thumbprint, accountId: account.id, deviceId: account.deviceId };
   if (credential) {
@@ -81,6 +85,13 @@ export async function newAccount(acme: AcmeContext, ctx: Koa.Context): Promise<v
   }
   await recordForRequest(acme, ctx, { type: 'account.created', outcome: 'success', subject: { kind: 'account', id: account.id }, details: { eabKid: account.eabKid, device: account.deviceId } });
   ctx.status = 201;
+  ctx.set('Location', acme.urls.account(account.id));
+  ctx.body = accountView(account, acme.urls);
+}
+
+/** RFC 8555 s7.3.1: the key already has an account; 200 with its URL. */
+function answerExisting(acme: AcmeContext, ctx: Koa.Context, account: Account): void {
+  ctx.status = 200;
   ctx.set('Location', acme.urls.account(account.id));
   ctx.body = accountView(account, acme.urls);
 }

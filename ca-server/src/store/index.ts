@@ -32,6 +32,9 @@ export type {
 export type { RateLimitRepository } from './rate-limits.js';
 export type { CrlRepository, StoredCrl } from './crls.js';
 export type { AgentReportRecord, AgentReportRepository } from './agent-reports.js';
+export { DEVICE_TYPES, WEEKDAYS, DeviceNameTakenError } from './devices.js';
+export type { Device, DeviceFields, DeviceRepository, DeviceType, MaintenanceWindow, Weekday } from './devices.js';
+export { SecretBoxError } from './secret-box.js';
 export type {
   AuditEntry,
   AuditHead,
@@ -41,3 +44,4 @@ export type {
   NewAuditEntry,
   StoredAuditEntry,
 } from './audit.js';
+export type { LeaseRepository } from './leases.js';

@@ -1,19 +1,18 @@
 // What one audit append costs, on SQLite and (with WARDCERT_BENCH_PG_URL) PostgreSQL:
 // one at a time (the latency an ACME request waits for), and 64 at once (what the batching
-// recorder sustains when issuance runs at full speed); also with the ATNA spool written per batch. Run after `npx tsc -b`:
-//   node ca-server/bench/audit-append.mjs
+// recorder sustains when issuance runs at full speed); also with the ATNA spool written per batch.
+//   npx tsc -b bench && node bench/dist/audit-append.js
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { atnaSpoolWriter } from '../dist/audit/atna-export.js';
-import { createAuditRecorder } from '../dist/audit/recorder.js';
-import { openStore } from '../dist/store/index.js';
+import knex from 'knex';
+import { atnaSpoolWriter, createAuditRecorder, openStore, type AuditEvent, type StoreOptions } from '@wardcert/ca-server';
 
 const SEQUENTIAL = 2000;
 const PARALLEL = 20000;
 const WIDTH = 64;
 
-const event = (i) => ({
+const event = (i: number): AuditEvent => ({
   type: 'certificate.issued',
   outcome: 'success',
   actor: { kind: 'account', id: `acct-${i % 50}`, name: `gw-${i % 50}` },
@@ -22,7 +21,7 @@ const event = (i) => ({
   details: { profile: 'dicom-node', identifiers: [`gw${i}.radiology.hospital.example`, '10.20.30.40'], order: `order-${i}` },
 });
 
-async function run(name, options, spoolDir) {
+async function run(name: string, options: StoreOptions, spoolDir?: string): Promise<void> {
   const store = await openStore(options);
   const recorder = createAuditRecorder({ store, ...(spoolDir ? { onStored: atnaSpoolWriter(spoolDir) } : {}) });
   try {
@@ -47,7 +46,6 @@ try {
   await run('sqlite with ATNA spool', { dataDir: join(dir, 'atna') }, join(dir, 'atna'));
   const pg = process.env.WARDCERT_BENCH_PG_URL;
   if (pg) {
-    const { default: knex } = await import('knex');
     const admin = knex({ client: 'pg', connection: pg });
     const schema = `wardcert_bench_${process.pid}`;
     await admin.raw('create schema ??', [schema]);

@@ -2,15 +2,7 @@ import { expect } from 'vitest';
 import { TestAcmeClient } from './acme-client.js';
 import { deviceCsr, type AcmeFixture } from './acme-fixture.js';
 
-/** Flows the ACME tests share: a registered client, and a whole issuance over http-01. */
-export async function registered(f: AcmeFixture, identifiers: string[] = []): Promise<TestAcmeClient> {
-  const c = await TestAcmeClient.create(f.directoryUrl);
-  const eab = await f.store.eab.create({ identifiers }, new Date());
-  const res = await c.register(eab, { contact: ['mailto:pacs-admin@hospital.test'] });
-  expect(res.status).toBe(201);
-  return c;
-}
-
+/** Polls fn until done says so or ms pass; returns the last value either way. */
 export async function until<T>(fn: () => Promise<T>, done: (v: T) => boolean, ms = 10_000): Promise<T> {
   const end = Date.now() + ms;
   for (;;) {
@@ -20,8 +12,17 @@ export async function until<T>(fn: () => Promise<T>, done: (v: T) => boolean, ms
   }
 }
 
-/** Orders, answers http-01 for every authorization, finalizes; returns the order and the chain. */
-export async function issue(f: AcmeFixture, c: TestAcmeClient, identifiers: { type: 'dns' | 'ip'; value: string }[], extra: Record<string, unknown> = {}) {
+/** A client with an account, registered with a fresh EAB credential of the fixture. */
+export async function registerThroughFixture(f: AcmeFixture, identifiers: string[] = []): Promise<TestAcmeClient> {
+  const c = await TestAcmeClient.create(f.directoryUrl);
+  const eab = await f.store.eab.create({ identifiers }, new Date());
+  const res = await c.register(eab, { contact: ['mailto:pacs-admin@hospital.test'] });
+  expect(res.status).toBe(201);
+  return c;
+}
+
+/** Orders, answers http-01 for every authorization through the fixture, finalizes; returns the order and the chain. */
+export async function issueThroughFixture(f: AcmeFixture, c: TestAcmeClient, identifiers: { type: 'dns' | 'ip'; value: string }[], extra: Record<string, unknown> = {}) {
   const order = await c.post(c.directory.newOrder, { identifiers, ...extra });
   expect(order.status, JSON.stringify(order.body)).toBe(201);
   const thumb = await c.thumbprint();
