@@ -10,7 +10,8 @@ import { ariCertId } from './acme/cert-id.js';
 import type { AcmeTransport } from './acme/transport.js';
 import type { AgentConfig, ListenerSpec } from './config/schema.js';
 import { runHook } from './deploy/hooks.js';
-import { outputFiles } from './keystore/output.js';
+import { outputFiles, trustFile } from './keystore/output.js';
+import { publishedIssuer } from './keystore/published-issuer.js';
 import { pairFiles, readPair, stateLayout, writePair, type CertificatePair } from './keystore/state.js';
 import { connect, leafOf, obtainPair } from './renewal.js';
 import { agingWarningDue, ariRecheckMs, backoffMs, nextWakeMs, renewalTime, tooYoungToRenew, type RenewalWindow } from './schedule/when.js';
@@ -80,6 +81,8 @@ export class WardcertAgent extends EventEmitter<AgentEvents> {
   private renewing: Promise<RenewOutcome> | undefined;
   private listenersStarted = false;
   private hl7Message: string | undefined;
+  /** The issuing CA the CA publishes (caIssuers), kept in trust.pem beside the chain. */
+  private publishedIssuer: string | undefined;
   readonly paths: ReturnType<typeof stateLayout>;
 
   constructor(
@@ -236,7 +239,8 @@ export class WardcertAgent extends EventEmitter<AgentEvents> {
    * current certificate in the listeners.
    */
   private async deploy(pair: CertificatePair): Promise<void> {
-    const files = [...pairFiles(this.paths.current, pair), ...(await outputFiles(this.config.output.dir, pair, this.config.server.trust, this.config.output.p12))];
+    const outputs = await outputFiles(this.config.output.dir, pair, this.config.server.trust, { p12: this.config.output.p12, publishedIssuer: this.publishedIssuer });
+    const files = [...pairFiles(this.paths.current, pair), ...outputs];
     try {
       await writeFilesAtomic(files);
     } catch (err) {
@@ -244,12 +248,35 @@ export class WardcertAgent extends EventEmitter<AgentEvents> {
     }
     this.current = pair;
     this.emit('certificate', pair);
-    const env = { WARDCERT_OUTPUT_DIR: this.config.output.dir, WARDCERT_SERIAL: leafOf(pair).serialNumber.toLowerCase() };
+    await this.runHooks();
+    for (const l of this.endpoints) l.reload(pair);
+  }
+
+  private async runHooks(): Promise<void> {
+    const env = { WARDCERT_OUTPUT_DIR: this.config.output.dir, WARDCERT_SERIAL: leafOf(this.current!).serialNumber.toLowerCase() };
     for (const hook of this.config.hooks) {
       const result = await runHook(hook, env);
       (result.ok ? this.logger.info.bind(this.logger) : this.logger.error.bind(this.logger))({ event: 'hook', ...result }, `hook ${result.hook}: ${result.detail}`);
     }
-    for (const l of this.endpoints) l.reload(pair);
+  }
+
+  /**
+   * Keeps trust.pem on the CA's current issuing CA, as the CA publishes it at the certificate's
+   * caIssuers URL: after an intermediate rotation the device trusts the new issuing CA before its own
+   * certificate is renewed under it. Runs the hooks when trust.pem changed; true then.
+   */
+  async refreshTrust(): Promise<boolean> {
+    if (!this.current || !this.config.server.trust) return false;
+    const root = await readFile(this.config.server.trust, 'utf8');
+    const issuer = await publishedIssuer(leafOf(this.current), root, PROBE_TIMEOUT_MS);
+    if (!issuer || issuer.pem === this.publishedIssuer) return false;
+    this.publishedIssuer = issuer.pem;
+    const trust = trustFile(this.config.output.dir, this.current, root, issuer.pem);
+    if ((await readFile(trust.path, 'utf8').catch(() => '')) === trust.data) return false;
+    await writeFilesAtomic([trust]);
+    this.logger.info({ event: 'trust.refreshed', issuer: issuer.subject }, 'trust.pem now holds the issuing CA the CA publishes');
+    await this.runHooks();
+    return true;
   }
 
   private async probeAll(serial: string): Promise<{ text: string; servesCertificate: boolean }[]> {
@@ -330,6 +357,7 @@ export class WardcertAgent extends EventEmitter<AgentEvents> {
 
   /** Every report interval: probe the fronts again and tell the CA how this device stands. */
   private async report(): Promise<void> {
+    await this.refreshTrust().catch((err: Error) => this.logger.warn({ event: 'trust.refreshFailed', err: err.message }, "could not read the CA's current issuing CA"));
     try {
       if (this.current) await this.probeAll(leafOf(this.current).serialNumber.toLowerCase());
       await this.persistStatus();
