@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -96,6 +96,8 @@ describe.skipIf(!runWith('pebble-challtestsrv', 'openssl'))('the agent against t
     expect(JSON.parse(forced.stdout)).toMatchObject({ renewed: true });
     expect(await serialOf(join(out, 'cert.pem'))).not.toBe(before);
     expect(await serialOf(join(work, 'state/previous/fullchain.pem'))).toBe(before); // kept for rollback
+    const archive = await readdir(join(work, 'state/archive')); // and no certificate is ever deleted
+    expect(archive).toEqual(expect.arrayContaining([`${before}.pem`, `${await serialOf(join(out, 'cert.pem'))}.pem`]));
   }, TIMEOUT);
 
   it('status --json prints the agreed fields', async () => {

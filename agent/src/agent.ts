@@ -4,7 +4,7 @@ import { createRequire } from 'node:module';
 import type { Server } from 'node:net';
 import { createSecureContext, type SecureContext, type SecureContextOptions } from 'node:tls';
 import pino, { type Logger } from 'pino';
-import { BSI_TLS, writeFilesAtomic } from '@wardcert/common';
+import { BSI_TLS, PUBLIC_MODE, writeFilesAtomic } from '@wardcert/common';
 import { renewalInfo } from './acme/api.js';
 import { ariCertId } from './acme/cert-id.js';
 import type { AcmeTransport } from './acme/transport.js';
@@ -240,7 +240,8 @@ export class WardcertAgent extends EventEmitter<AgentEvents> {
    */
   private async deploy(pair: CertificatePair): Promise<void> {
     const outputs = await outputFiles(this.config.output.dir, pair, this.config.server.trust, { p12: this.config.output.p12, publishedIssuer: this.publishedIssuer });
-    const files = [...pairFiles(this.paths.current, pair), ...outputs];
+    const archived = { path: this.paths.archive(leafOf(pair).serialNumber.toLowerCase()), data: pair.chain, mode: PUBLIC_MODE };
+    const files = [...pairFiles(this.paths.current, pair), archived, ...outputs];
     try {
       await writeFilesAtomic(files);
     } catch (err) {
