@@ -45,33 +45,36 @@ export async function newAccount(acme: AcmeContext, ctx: Koa.Context): Promise<v
   if (eab === undefined && acme.policy.requireEab) {
     throw new AcmeProblem('externalAccountRequired', 'this CA requires an external account binding (ask hospital IT for an EAB credential)');
   }
-  const credential = eab === undefined ? undefined : await checkEab(acme, eab, req.jwk);
   const now = acme.now();
-  const create = acme.store.knex.transaction(async (trx) => {
-    const created = await acme.store.accounts.create(
-      {
-        thumbprint: req.thumbprint,
-        jwk: req.jwk as Record<string, unknown>,
-        contact,
-        eabKid: credential?.kid ?? null,
-        deviceId: credential?.deviceId ?? null,
-        allowedIdentifiers: credential && credential.identifiers.length ? credential.identifiers : null,
-      },
-      now,
-      trx,
-    );
-    // The binding and the account are one fact: a credential binds one key, once.
-    if (credential && !(await acme.store.eab.bind(credential.kid, created.id, now, trx))) {
-      throw new AcmeProblem('unauthorized', 'this EAB credential is already bound to another account');
-    }
-    return created;
-  });
+  const create = async () => {
+    const credential = eab === undefined ? undefined : await checkEab(acme, eab, req.jwk);
+    return acme.store.knex.transaction(async (trx) => {
+      const created = await acme.store.accounts.create(
+        {
+          thumbprint: req.thumbprint,
+          jwk: req.jwk as Record<string, unknown>,
+          contact,
+          eabKid: credential?.kid ?? null,
+          deviceId: credential?.deviceId ?? null,
+          allowedIdentifiers: credential && credential.identifiers.length ? credential.identifiers : null,
+        },
+        now,
+        trx,
+      );
+      // The binding and the account are one fact: a credential binds one key, once.
+      if (credential && !(await acme.store.eab.bind(credential.kid, created.id, now, trx))) {
+        throw new AcmeProblem('unauthorized', 'this EAB credential is already bound to another account');
+      }
+      return created;
+    });
+  };
   let account;
   try {
-    account = await create;
+    account = await create();
   } catch (err) {
-    // The same key registering at two instances at once: the unique key let the other one win.
-    const raced = err instanceof AcmeProblem ? undefined : await acme.store.accounts.byThumbprint(req.thumbprint);
+    // The same key registering at two instances at once: the other request made the account (its
+    // unique key refused this one, or its binding used the credential first). RFC 8555 s7.3.1.
+    const raced = await acme.store.accounts.byThumbprint(req.thumbprint);
     if (!raced) throw err;
     return answerExisting(acme, ctx, raced);
   }
