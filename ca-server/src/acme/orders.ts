@@ -4,6 +4,7 @@ import type { ChallengeType, Order } from '../store/index.js';
 import type { Identifier } from '../pki/name-constraints.js';
 import { authenticate } from './authenticate.js';
 import type { AcmeContext } from './context.js';
+import { accountAllowedIdentifiers } from '../policy/devices.js';
 import { checkOrderIdentifiers, identifierSchema } from './identifiers.js';
 import { AcmeProblem, notFound } from './problems.js';
 import { parseCertId } from './cert-id.js';
@@ -37,7 +38,7 @@ export async function newOrder(acme: AcmeContext, ctx: Koa.Context): Promise<voi
   const identifiers = checkOrderIdentifiers(body.data.identifiers, {
     allowDns: acme.policy.allowDns,
     allowIp: acme.policy.allowIp,
-    accountAllowed: account.allowedIdentifiers,
+    accountAllowed: await accountAllowedIdentifiers(acme.store, account),
     constraints: acme.ca.constraints,
     profileTypes: profile.identifiers.types,
     profileName: profile.name,

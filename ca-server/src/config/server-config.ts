@@ -59,6 +59,15 @@ export const serverConfigSchema = z
       })
       .strict()
       .prefault({}),
+    /** Load shedding (503 + Retry-After) before validation or issuance falls behind. */
+    admission: z
+      .object({
+        maxValidationBacklog: z.number().int().min(1).default(256),
+        maxFinalizing: z.number().int().min(1).default(32),
+        retryAfter: durationSchema.default(2000),
+      })
+      .strict()
+      .prefault({}),
     log: z.object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info') }).strict().prefault({}),
   })
   .strict();

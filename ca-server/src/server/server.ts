@@ -3,6 +3,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import pino, { type Logger } from 'pino';
+import { Admission } from '../acme/admission.js';
 import { createAcmeApp } from '../acme/app.js';
 import type { AcmeContext } from '../acme/context.js';
 import { acmeUrls } from '../acme/urls.js';
@@ -83,6 +84,11 @@ export async function startServer(config: ServerConfig, opts: StartOptions = {})
     const crl = createCrlPublisher({ store, ca, logger });
     await crl.start();
     closers.push(() => crl.stop());
+    const admission = new Admission({
+      maxValidationBacklog: config.admission.maxValidationBacklog,
+      maxFinalizing: config.admission.maxFinalizing,
+      retryAfterMs: config.admission.retryAfter,
+    });
     const validator = startValidator({
       store,
       logger,
@@ -93,6 +99,7 @@ export async function startServer(config: ServerConfig, opts: StartOptions = {})
         timeoutMs: config.validation.timeout,
       },
       onResult: (type, ok) => metrics.validations.inc({ type, result: ok ? 'valid' : 'invalid' }),
+      onBacklog: (count) => admission.backlogIs(count),
     });
     closers.push(() => validator.stop());
 
@@ -113,7 +120,11 @@ export async function startServer(config: ServerConfig, opts: StartOptions = {})
       httpBase,
       logger,
       now: () => new Date(),
-      pokeValidator: () => validator.poke(),
+      pokeValidator: () => {
+        admission.validationStarted();
+        validator.poke();
+      },
+      admission,
       onRevoked: () => crl.regenerate('revocation'),
       observe: (path, method, status, seconds) => metrics.requests.observe({ endpoint: endpointOf(path), method, status: String(status) }, seconds),
     };

@@ -13,6 +13,8 @@ export interface AgentReportRepository {
   /** Keeps the newest report of each account. */
   save(r: AgentReportRecord): Promise<void>;
   byAccount(accountId: string): Promise<AgentReportRecord | undefined>;
+  /** The newest report of any of the device's accounts. */
+  latestForDevice(deviceId: string): Promise<AgentReportRecord | undefined>;
 }
 
 interface Row {
@@ -39,6 +41,10 @@ export function agentReportRepository(db: Knex): AgentReportRepository {
     },
     async byAccount(accountId) {
       const row = await db<Row>('agent_reports').where({ account_id: accountId }).first();
+      return row ? fromRow(row) : undefined;
+    },
+    async latestForDevice(deviceId) {
+      const row = await db<Row>('agent_reports').where({ device_id: deviceId }).orderBy('received_at', 'desc').first();
       return row ? fromRow(row) : undefined;
     },
   };

@@ -85,6 +85,8 @@ export interface OrderRepository {
   challenge(id: string): Promise<Challenge | undefined>;
   /** pending -> processing; false when the challenge was not pending. */
   startChallenge(id: string): Promise<boolean>;
+  /** Challenges waiting for or in validation, on every instance. */
+  countProcessingChallenges(): Promise<number>;
   /** Leases up to `limit` processing challenges whose lease ran out (or never existed). */
   claimChallenges(now: Date, leaseMs: number, limit: number): Promise<ChallengeWork[]>;
   /** Records a validation result and carries it to the authorization and the order. */
@@ -250,6 +252,11 @@ export function orderRepository(db: Knex): OrderRepository {
         if (!authz || tried) return false;
         return (await trx('challenges').where({ id, status: 'pending' }).update({ status: 'processing', lease_until: null })) === 1;
       });
+    },
+
+    async countProcessingChallenges() {
+      const row = await db('challenges').where({ status: 'processing' }).count<{ n: number | string }[]>({ n: '*' }).first();
+      return Number(row?.n ?? 0);
     },
 
     async claimChallenges(now, leaseMs, limit) {

@@ -2,23 +2,21 @@ import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { createAcmeApp } from '../../src/acme/app.js';
 import type { AcmeContext, AcmePolicy } from '../../src/acme/context.js';
 import { acmeUrls } from '../../src/acme/urls.js';
-import { initRoot, installIntermediate, requestIntermediate, signIntermediateRequest } from '../../src/ca/ceremony.js';
 import { loadIssuingCa } from '../../src/pki/issuing-ca.js';
-import { caLayout, rootLayout } from '../../src/pki/layout.js';
 import { loadProfiles } from '../../src/pki/profiles.js';
 import { openStore, type Store } from '../../src/store/index.js';
 import { createResolver } from '../../src/validation/index.js';
 import { startValidator } from '../../src/validation/worker.js';
+import { FIXTURE_PASSPHRASE, makeCaDataDir } from './ca-dir.js';
 
-export const FIXTURE_PASSPHRASE = 'fixture passphrase, long enough';
-const PASS = FIXTURE_PASSPHRASE;
+export { FIXTURE_PASSPHRASE };
 
 export interface AcmeFixture {
   dir: string;
@@ -45,12 +43,15 @@ export interface FixtureInstance {
 }
 
 /** A CA made by the real ceremony code, and the real ACME app and validator, on loopback HTTP. */
-export async function startAcmeFixture(policy: Partial<AcmePolicy> = {}, instance: FixtureInstance = {}): Promise<AcmeFixture> {
-  const { sibling } = instance;
-  const dir = sibling?.dir ?? (await makeFixturePki());
-  const ca = await loadIssuingCa({ dataDir: dir, passphrase: PASS });
+export async function startAcmeFixture(
+  policy: Partial<AcmePolicy> = {},
+  instance: FixtureInstance & Pick<AcmeContext, 'admission'> = {},
+): Promise<AcmeFixture> {
+  const { sibling, admission } = instance;
+  const dir = sibling?.dir ?? (await makeFixtureDir());
+  const ca = await loadIssuingCa({ dataDir: dir, passphrase: FIXTURE_PASSPHRASE });
   const storeUrl = instance.storeUrl ?? sibling?.storeUrl;
-  const store = await openStore(storeUrl ? { url: storeUrl } : { dataDir: dir });
+  const store = await openStore({ dataDir: dir, ...(storeUrl ? { url: storeUrl } : {}) });
   const logger = pino({ level: 'silent' });
 
   const responder = sibling?.responder ?? new Map<string, string>();
@@ -93,6 +94,7 @@ export async function startAcmeFixture(policy: Partial<AcmePolicy> = {}, instanc
     onRevoked: async (serial) => {
       revoked.push(serial);
     },
+    ...(admission ? { admission } : {}),
   };
   acmeServer.on('request', createAcmeApp(acme).callback());
   return {
@@ -110,19 +112,9 @@ export async function startAcmeFixture(policy: Partial<AcmePolicy> = {}, instanc
   };
 }
 
-/** A root and issuing CA made by the real ceremony code; the root key is removed, as it goes offline. */
-async function makeFixturePki(): Promise<string> {
+async function makeFixtureDir(): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'wardcert-acme-'));
-  const rootDir = join(dir, 'root');
-  await initRoot({ dir: rootDir, subject: 'CN=Fixture Root', algorithm: 'ecdsa-p256', years: 2, passphrase: PASS, force: false });
-  await requestIntermediate({ data: dir, subject: 'CN=Fixture Device CA', algorithm: 'ecdsa-p256', passphrase: PASS, force: false });
-  const signed = join(dir, 'int.pem');
-  await signIntermediateRequest({
-    rootDir, rootPassphrase: PASS, csrPem: await readFile(caLayout(dir).csr, 'utf8'), out: signed, days: 300,
-    constraints: { permitDns: ['hospital.test'], permitIp: ['127.0.0.0/8'], excludeDns: [], excludeIp: [] }, force: false,
-  });
-  await installIntermediate({ data: dir, certPem: await readFile(signed, 'utf8'), rootPem: await readFile(rootLayout(rootDir).cert, 'utf8'), rootSource: 'root', force: false });
-  await rm(rootLayout(rootDir).key); // the root goes offline, as it should
+  await makeCaDataDir(dir);
   return dir;
 }
 
