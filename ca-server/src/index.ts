@@ -5,3 +5,4 @@ export { checkCsr, CsrError } from './pki/csr.js';
 export { issueLeaf, LeafPolicyError } from './pki/leaf.js';
 export { loadProfiles, BUNDLED_PROFILES_DIR, type Profile } from './pki/profiles.js';
 export { loadServerConfig, type ServerConfig } from './config/server-config.js';
+export { createCrlPublisher, type CrlPublisher } from './revocation/index.js';
