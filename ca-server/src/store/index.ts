@@ -32,3 +32,15 @@ export type {
 export type { RateLimitRepository } from './rate-limits.js';
 export type { CrlRepository, StoredCrl } from './crls.js';
 export type { AgentReportRecord, AgentReportRepository } from './agent-reports.js';
+export {
+  CERTIFICATE_SORTS,
+  CERTIFICATE_STATES,
+  type CertificateFilter,
+  type CertificatePageQuery,
+  type CertificateSearchRepository,
+  type CertificateSort,
+  type CertificateState,
+  type CertificateSummary,
+  type ExpiryBucket,
+} from './certificate-search.js';
+export type { SessionRecord, SessionRepository, SessionStage } from './sessions.js';

@@ -2,11 +2,13 @@ import knex, { type Knex } from 'knex';
 import { accountRepository, type AccountRepository } from './accounts.js';
 import { agentReportRepository, type AgentReportRepository } from './agent-reports.js';
 import { certificateRepository, type CertificateRepository } from './certificates.js';
+import { certificateSearchRepository, type CertificateSearchRepository } from './certificate-search.js';
 import { crlRepository, type CrlRepository } from './crls.js';
 import { eabRepository, type EabRepository } from './eab.js';
 import { nonceRepository, type NonceRepository } from './nonces.js';
 import { orderRepository, type OrderRepository } from './orders.js';
 import { rateLimitRepository, type RateLimitRepository } from './rate-limits.js';
+import { sessionRepository, type SessionRepository } from './sessions.js';
 import { connectionConfig, type Dialect, type StoreOptions } from './connection.js';
 import { migrate } from './migrate.js';
 
@@ -21,6 +23,9 @@ export interface Store {
   readonly rateLimits: RateLimitRepository;
   readonly crls: CrlRepository;
   readonly agentReports: AgentReportRepository;
+  /** The dashboard's filtered, sorted, paged views of the certificates. */
+  readonly certificateSearch: CertificateSearchRepository;
+  readonly sessions: SessionRepository;
   close(): Promise<void>;
 }
 
@@ -45,6 +50,8 @@ export async function openStore(opts: StoreOptions): Promise<Store> {
     rateLimits: rateLimitRepository(db),
     crls: crlRepository(db),
     agentReports: agentReportRepository(db),
+    certificateSearch: certificateSearchRepository(db),
+    sessions: sessionRepository(db),
     close: () => db.destroy(),
   };
 }

@@ -3,6 +3,7 @@ import * as certificates from './001_certificates.js';
 import * as acme from './002_acme.js';
 import * as crls from './003_crls.js';
 import * as agentReports from './004_agent_reports.js';
+import * as sessions from './008_sessions.js';
 
 export interface NamedMigration extends Knex.Migration {
   name: string;
@@ -17,6 +18,7 @@ const migrations: readonly NamedMigration[] = [
   { name: '002_acme', ...acme },
   { name: '003_crls', ...crls },
   { name: '004_agent_reports', ...agentReports },
+  { name: '008_sessions', ...sessions },
 ];
 
 /** Migrations compiled into the code, so dist/ runs them without scanning a directory. */
