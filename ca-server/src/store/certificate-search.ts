@@ -13,7 +13,7 @@ export interface CertificateFilter {
   state?: CertificateState;
   profile?: string;
   deviceId?: string;
-  /** Part of a name (SAN or subject), of the device id, or the start of the serial. */
+  /** Part of a name (an identifier), of the device id, or the start of the serial. */
   search?: string;
 }
 
@@ -89,8 +89,8 @@ const SORT_COLUMN: Record<CertificateSort, string> = { expiry: 'not_after', issu
 const HOUR_MS = 3_600_000;
 const BATCH = 1000;
 
-/** LIKE pattern for "contains", with the user's own % and _ taken literally. */
-const containsPattern = (text: string) => `%${text.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+/** The user's text for LIKE, with its own %, _ and \\ taken literally. */
+const literal = (text: string) => text.replace(/[\\%_]/g, (c) => `\\${c}`);
 
 function applyState(query: Knex.QueryBuilder, state: CertificateState, now: Date): void {
   const at = toMillis(now);
@@ -110,14 +110,13 @@ function applyFilter(query: Knex.QueryBuilder, f: CertificateFilter, now: Date):
   if (f.profile !== undefined) query.where('profile', f.profile);
   if (f.deviceId !== undefined) query.where('device_id', f.deviceId);
   if (f.search) {
-    const pattern = containsPattern(f.search);
-    const serialPrefix = `${f.search.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    // Names and serials are stored in lowercase, so no lower() per row; device ids are matched as typed.
+    const lower = literal(f.search.toLowerCase());
     query.where((w) =>
       w
-        .whereRaw("lower(identifiers) like ? escape '\\'", [pattern])
-        .orWhereRaw("lower(subject) like ? escape '\\'", [pattern])
-        .orWhereRaw("lower(device_id) like ? escape '\\'", [pattern])
-        .orWhereRaw("serial like ? escape '\\'", [serialPrefix]),
+        .whereRaw("identifiers like ? escape '\\'", [`%${lower}%`])
+        .orWhereRaw("device_id like ? escape '\\'", [`%${literal(f.search!)}%`])
+        .orWhereRaw("serial like ? escape '\\'", [`${lower}%`]),
     );
   }
 }
