@@ -10,9 +10,9 @@ import { initRoot, installIntermediate, requestIntermediate, signIntermediateReq
 import { loadIssuingCa, type IssuingCa } from '../src/pki/issuing-ca.js';
 import { caLayout, rootLayout } from '../src/pki/layout.js';
 import { createCrlPublisher, type CrlPublisher } from '../src/revocation/index.js';
-import { openStore, type NewCertificate, type Store, type StoreOptions } from '../src/store/index.js';
+import { openStore, type NewCertificate, type Store } from '../src/store/index.js';
 import { openssl } from './helpers/openssl.js';
-import { createPostgresSchema, runPostgresTests } from './helpers/postgres.js';
+import { storeBackends, type StoreLocation } from './helpers/store-backends.js';
 
 const PASS = 'crl publisher test passphrase';
 const HOUR = 3_600_000;
@@ -77,33 +77,11 @@ function recordingLogger() {
   return { logger: pino({ level: 'info' }, stream), signed };
 }
 
-interface Location {
-  options: StoreOptions;
-  dispose(): Promise<void>;
-}
-
-const backends = [
-  {
-    name: 'sqlite',
-    enabled: true,
-    async location(): Promise<Location> {
-      const dataDir = await mkdtemp(join(tmpdir(), 'wardcert-crlpub-store-'));
-      return { options: { dataDir }, dispose: () => rm(dataDir, { recursive: true, force: true }) };
-    },
-  },
-  {
-    name: 'postgres',
-    enabled: runPostgresTests,
-    async location(): Promise<Location> {
-      const { url, drop } = await createPostgresSchema();
-      return { options: { url }, dispose: drop };
-    },
-  },
-] as const;
+const backends = storeBackends('wardcert-crlpub-store');
 
 for (const backend of backends) {
   describe.skipIf(!backend.enabled)(`CRL publisher on ${backend.name}`, () => {
-    let location: Location;
+    let location: StoreLocation;
     let store: Store;
     // Filled as each resource comes up, so a failed setup never closes another test's resources.
     const cleanups: (() => Promise<void> | void)[] = [];

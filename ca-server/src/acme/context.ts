@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { IssuingCa } from '../pki/issuing-ca.js';
 import type { Profile } from '../pki/profiles.js';
 import type { Store } from '../store/index.js';
+import type { Admission } from './admission.js';
 import type { AcmeUrls } from './urls.js';
 
 export interface AcmePolicy {
@@ -33,6 +34,8 @@ export interface AcmeContext {
   pokeValidator: () => void;
   /** Called after a revocation so the CRL says so at once. */
   onRevoked: (serial: string) => Promise<void>;
+  /** Load shedding for new orders, challenge starts and finalizations; none: never shed. */
+  admission?: Admission;
   /** Request metrics hook: route, method, status, seconds. */
   observe?: (path: string, method: string, status: number, seconds: number) => void;
 }

@@ -1,9 +1,11 @@
 import { runCli } from '@wardcert/common';
 import { Command } from 'commander';
+import { registerAuditCommands } from './audit.js';
 import { registerIntermediateCommands } from './intermediate.js';
 import { registerIssueCommand } from './issue.js';
 import { registerProfileCommands } from './profile.js';
 import { registerRootCommands } from './root.js';
+import { registerDeviceCommands } from './device.js';
 import { registerEabCommands } from './eab.js';
 import { registerQuickstartCommand } from './quickstart.js';
 import { registerRenewNowCommand } from './renew-now.js';
@@ -21,7 +23,9 @@ export function buildProgram(): Command {
   registerServeCommand(program);
   registerQuickstartCommand(program);
   registerEabCommands(program);
+  registerDeviceCommands(program);
   registerRenewNowCommand(program);
+  registerAuditCommands(program);
   return program;
 }
 

@@ -35,6 +35,8 @@ export const serverConfigSchema = z
         names: z.array(z.string().min(1).max(253)).min(1),
         /** Base URL of the plain-HTTP side (CRL, OCSP, CA certificates); default http://<first name>:<httpPort>. */
         httpBase: z.url({ protocol: /^https?$/ }).optional(),
+        /** Base URL of the ACME side as clients reach it (behind a load balancer, the balancer's); default https://<first name>:<port>. */
+        acmeBase: z.url({ protocol: /^https$/ }).optional(),
       })
       .strict(),
     acme: z
@@ -54,6 +56,15 @@ export const serverConfigSchema = z
         http01Port: port.default(80),
         tlsAlpn01Port: port.default(443),
         timeout: durationSchema.default(10_000),
+      })
+      .strict()
+      .prefault({}),
+    /** Load shedding (503 + Retry-After) before validation or issuance falls behind. */
+    admission: z
+      .object({
+        maxValidationBacklog: z.number().int().min(1).default(256),
+        maxFinalizing: z.number().int().min(1).default(32),
+        retryAfter: durationSchema.default(2000),
       })
       .strict()
       .prefault({}),

@@ -3,6 +3,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import pino, { type Logger } from 'pino';
+import { Admission } from '../acme/admission.js';
 import { createAcmeApp } from '../acme/app.js';
 import type { AcmeContext } from '../acme/context.js';
 import { acmeUrls } from '../acme/urls.js';
@@ -17,6 +18,7 @@ import { createMetrics, endpointOf } from './metrics.js';
 import { issueOwnCertificate, scheduleOwnRenewal } from './own-certificate.js';
 import { serverPassphrase } from './passphrase.js';
 import { allowListBeyondConstraints } from './policy-warnings.js';
+import { startSweeper } from './sweeper.js';
 import { BSI_TLS } from '@wardcert/common';
 
 
@@ -70,7 +72,7 @@ export async function startServer(config: ServerConfig, opts: StartOptions = {})
     const publicName = config.server.names[0]!;
     const hostPart = publicName.includes(':') ? `[${publicName}]` : publicName;
     const httpBase = config.server.httpBase ?? `http://${hostPart}:${httpPort}`;
-    const urls = acmeUrls(`https://${hostPart}:${acmePort}`);
+    const urls = acmeUrls(config.server.acmeBase ?? `https://${hostPart}:${acmePort}`);
 
     const own = () =>
       issueOwnCertificate({ store, ca, profile: profiles.get('ca-tls')!, names: config.server.names, httpBase, certFile: join(config.data, 'server', 'tls.crt.pem') });
@@ -82,6 +84,11 @@ export async function startServer(config: ServerConfig, opts: StartOptions = {})
     const crl = createCrlPublisher({ store, ca, logger });
     await crl.start();
     closers.push(() => crl.stop());
+    const admission = new Admission({
+      maxValidationBacklog: config.admission.maxValidationBacklog,
+      maxFinalizing: config.admission.maxFinalizing,
+      retryAfterMs: config.admission.retryAfter,
+    });
     const validator = startValidator({
       store,
       logger,
@@ -92,6 +99,7 @@ export async function startServer(config: ServerConfig, opts: StartOptions = {})
         timeoutMs: config.validation.timeout,
       },
       onResult: (type, ok) => metrics.validations.inc({ type, result: ok ? 'valid' : 'invalid' }),
+      onBacklog: (count) => admission.backlogIs(count),
     });
     closers.push(() => validator.stop());
 
@@ -112,7 +120,11 @@ export async function startServer(config: ServerConfig, opts: StartOptions = {})
       httpBase,
       logger,
       now: () => new Date(),
-      pokeValidator: () => validator.poke(),
+      pokeValidator: () => {
+        admission.validationStarted();
+        validator.poke();
+      },
+      admission,
       onRevoked: () => crl.regenerate('revocation'),
       observe: (path, method, status, seconds) => metrics.requests.observe({ endpoint: endpointOf(path), method, status: String(status) }, seconds),
     };
@@ -129,12 +141,7 @@ export async function startServer(config: ServerConfig, opts: StartOptions = {})
       void httpSide(req, res);
     });
 
-    const sweep = setInterval(() => {
-      const now = new Date();
-      void Promise.all([store.orders.expire(now), store.nonces.purgeExpired(now)]).catch((err) => logger.error({ err }, 'sweep failed'));
-    }, SWEEP_MS);
-    sweep.unref();
-    closers.push(() => clearInterval(sweep));
+    closers.push(startSweeper({ store, logger, everyMs: SWEEP_MS }));
 
     logger.info({ event: 'server.started', directory: urls.directory, httpBase }, `ACME directory at ${urls.directory}`);
     return {

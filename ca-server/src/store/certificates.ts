@@ -49,6 +49,8 @@ export interface CertificateQuery {
   status?: CertificateStatus;
   /** Only certificates whose notAfter is strictly earlier. */
   expiringBefore?: Date;
+  /** Only this inventory device's certificates. */
+  deviceId?: string;
 }
 
 export interface RevokedCertificate {
@@ -114,6 +116,7 @@ export function certificateRepository(db: Knex): CertificateRepository {
       const query = table().orderBy([{ column: 'not_after' }, { column: 'serial' }]);
       if (q.status !== undefined) query.where('status', q.status);
       if (q.expiringBefore !== undefined) query.where('not_after', '<', toMillis(q.expiringBefore));
+      if (q.deviceId !== undefined) query.where('device_id', q.deviceId);
       if (q.limit !== undefined) query.limit(toCount('limit', q.limit));
       if (q.offset !== undefined) query.offset(toCount('offset', q.offset));
       return (await query).map(fromRow);

@@ -32,6 +32,19 @@ export type {
 export type { RateLimitRepository } from './rate-limits.js';
 export type { CrlRepository, StoredCrl } from './crls.js';
 export type { AgentReportRecord, AgentReportRepository } from './agent-reports.js';
+export { DEVICE_TYPES, WEEKDAYS, DeviceNameTakenError } from './devices.js';
+export type { Device, DeviceFields, DeviceRepository, DeviceType, MaintenanceWindow, Weekday } from './devices.js';
+export { SecretBoxError } from './secret-box.js';
+export type {
+  AuditEntry,
+  AuditHead,
+  AuditQuery,
+  AuditRepository,
+  CheckpointPolicy,
+  NewAuditEntry,
+  StoredAuditEntry,
+} from './audit.js';
+export type { LeaseRepository } from './leases.js';
 export {
   CERTIFICATE_SORTS,
   CERTIFICATE_STATES,

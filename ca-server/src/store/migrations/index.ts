@@ -3,7 +3,10 @@ import * as certificates from './001_certificates.js';
 import * as acme from './002_acme.js';
 import * as crls from './003_crls.js';
 import * as agentReports from './004_agent_reports.js';
+import * as audit from './005_audit.js';
+import * as devices from './006_devices.js';
 import * as sessions from './008_sessions.js';
+import * as multiInstance from './009_multi_instance.js';
 
 export interface NamedMigration extends Knex.Migration {
   name: string;
@@ -18,6 +21,9 @@ const migrations: readonly NamedMigration[] = [
   { name: '002_acme', ...acme },
   { name: '003_crls', ...crls },
   { name: '004_agent_reports', ...agentReports },
+  { name: '005_audit', ...audit },
+  { name: '006_devices', ...devices },
+  { name: '009_multi_instance', ...multiInstance },
   { name: '008_sessions', ...sessions },
 ];
 
