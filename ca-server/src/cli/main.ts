@@ -9,6 +9,7 @@ import { registerEabCommands } from './eab.js';
 import { registerQuickstartCommand } from './quickstart.js';
 import { registerRenewNowCommand } from './renew-now.js';
 import { registerServeCommand } from './serve.js';
+import { registerUserCommands } from './user.js';
 
 export function buildProgram(): Command {
   const program = new Command('wardcert-ca')
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
   registerQuickstartCommand(program);
   registerEabCommands(program);
   registerDeviceCommands(program);
+  registerUserCommands(program);
   registerRenewNowCommand(program);
   return program;
 }

@@ -35,3 +35,5 @@ export type { AgentReportRecord, AgentReportRepository } from './agent-reports.j
 export { DEVICE_TYPES, WEEKDAYS, DeviceNameTakenError } from './devices.js';
 export type { Device, DeviceFields, DeviceRepository, DeviceType, MaintenanceWindow, Weekday } from './devices.js';
 export { SecretBoxError } from './secret-box.js';
+export { ROLES, UsernameTakenError } from './users.js';
+export type { NewUser, Role, User, UserRepository } from './users.js';

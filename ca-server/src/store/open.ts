@@ -8,6 +8,7 @@ import { eabRepository, type EabRepository } from './eab.js';
 import { nonceRepository, type NonceRepository } from './nonces.js';
 import { orderRepository, type OrderRepository } from './orders.js';
 import { rateLimitRepository, type RateLimitRepository } from './rate-limits.js';
+import { userRepository, type UserRepository } from './users.js';
 import { connectionConfig, type Dialect, type StoreOptions } from './connection.js';
 import { migrate } from './migrate.js';
 import { dataDirSecretBox, missingSecretBox, type SecretBox } from './secret-box.js';
@@ -24,6 +25,7 @@ export interface Store {
   readonly crls: CrlRepository;
   readonly agentReports: AgentReportRepository;
   readonly devices: DeviceRepository;
+  readonly users: UserRepository;
   close(): Promise<void>;
 }
 
@@ -55,6 +57,7 @@ export async function openStore(opts: StoreOptions): Promise<Store> {
     crls: crlRepository(db),
     agentReports: agentReportRepository(db),
     devices: deviceRepository(db),
+    users: userRepository(db, secrets),
     close: () => db.destroy(),
   };
 }

@@ -4,6 +4,7 @@ import * as acme from './002_acme.js';
 import * as crls from './003_crls.js';
 import * as agentReports from './004_agent_reports.js';
 import * as devices from './006_devices.js';
+import * as users from './007_users.js';
 
 export interface NamedMigration extends Knex.Migration {
   name: string;
@@ -19,6 +20,7 @@ const migrations: readonly NamedMigration[] = [
   { name: '003_crls', ...crls },
   { name: '004_agent_reports', ...agentReports },
   { name: '006_devices', ...devices },
+  { name: '007_users', ...users },
 ];
 
 /** Migrations compiled into the code, so dist/ runs them without scanning a directory. */
