@@ -12,6 +12,7 @@ import { nonceRepository, type NonceRepository } from './nonces.js';
 import { orderRepository, type OrderRepository } from './orders.js';
 import { rateLimitRepository, type RateLimitRepository } from './rate-limits.js';
 import { sessionRepository, type SessionRepository } from './sessions.js';
+import { userRepository, type UserRepository } from './users.js';
 import { connectionConfig, type Dialect, type StoreOptions } from './connection.js';
 import { migrate } from './migrate.js';
 import { dataDirSecretBox, missingSecretBox, type SecretBox } from './secret-box.js';
@@ -33,6 +34,7 @@ export interface Store {
   /** The dashboard's filtered, sorted, paged views of the certificates. */
   readonly certificateSearch: CertificateSearchRepository;
   readonly sessions: SessionRepository;
+  readonly users: UserRepository;
   close(): Promise<void>;
 }
 
@@ -68,6 +70,7 @@ export async function openStore(opts: StoreOptions): Promise<Store> {
     leases: leaseRepository(db),
     certificateSearch: certificateSearchRepository(db),
     sessions: sessionRepository(db),
+    users: userRepository(db, secrets),
     close: () => db.destroy(),
   };
 }
