@@ -35,7 +35,6 @@ export type { AgentReportRecord, AgentReportRepository } from './agent-reports.j
 export { DEVICE_TYPES, WEEKDAYS, DeviceNameTakenError } from './devices.js';
 export type { Device, DeviceFields, DeviceRepository, DeviceType, MaintenanceWindow, Weekday } from './devices.js';
 export { SecretBoxError } from './secret-box.js';
-<<<<<<< HEAD
 export type {
   AuditEntry,
   AuditHead,
@@ -58,7 +57,5 @@ export {
   type ExpiryBucket,
 } from './certificate-search.js';
 export type { SessionRecord, SessionRepository, SessionStage } from './sessions.js';
-=======
 export { ROLES, UsernameTakenError } from './users.js';
 export type { NewUser, Role, User, UserRepository } from './users.js';
->>>>>>> 2973739
