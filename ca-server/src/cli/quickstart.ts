@@ -84,6 +84,7 @@ async function quickstart(opts: QuickstartOptions): Promise<void> {
   const server = await startServer(await loadServerConfig(configPath), { allowReachableRootKey: true });
   const summary = {
     directoryUrl: server.directoryUrl,
+    dashboardUrl: server.dashboardUrl,
     rootCertPath: caLayout(dir).root,
     crlUrl: `${server.httpBase}/crl/intermediate.crl`,
     ocspUrl: `${server.httpBase}/ocsp`,
@@ -94,6 +95,7 @@ async function quickstart(opts: QuickstartOptions): Promise<void> {
   await writeFileAtomic(join(dir, 'quickstart.json'), JSON.stringify(summary, null, 2) + '\n', { mode: PRIVATE_MODE, replace: true });
   info(`Wardcert quickstart is running.`);
   info(`  ACME directory: ${summary.directoryUrl}`);
+  info(`  dashboard:      ${summary.dashboardUrl}`);
   info(`  trust anchor:   ${summary.rootCertPath}`);
   info(`  CRL, OCSP:      ${summary.crlUrl}  ${summary.ocspUrl}`);
   if (eab) info(`  EAB for a demo device: kid ${eab.kid}  hmacKey ${eab.hmacKey}`);

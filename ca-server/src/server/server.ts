@@ -5,6 +5,9 @@ import { dirname, join } from 'node:path';
 import pino, { type Logger } from 'pino';
 import { Admission } from '../acme/admission.js';
 import { createAcmeApp } from '../acme/app.js';
+import { ADMIN_PREFIX, createAdminApp, isAdminPath } from '../admin/app.js';
+import { createAuditRecorder } from '../audit/recorder.js';
+import { SESSION_ABSOLUTE_MS, SESSION_IDLE_MS } from '../admin/session.js';
 import type { AcmeContext } from '../acme/context.js';
 import { acmeUrls } from '../acme/urls.js';
 import type { ServerConfig } from '../config/server-config.js';
@@ -30,6 +33,8 @@ export interface StartOptions {
 
 export interface RunningServer {
   directoryUrl: string;
+  /** The admin dashboard, on the same HTTPS listener. */
+  dashboardUrl: string;
   httpBase: string;
   acmePort: number;
   httpPort: number;
@@ -128,7 +133,19 @@ export async function startServer(config: ServerConfig, opts: StartOptions = {})
       onRevoked: () => crl.regenerate('revocation'),
       observe: (path, method, status, seconds) => metrics.requests.observe({ endpoint: endpointOf(path), method, status: String(status) }, seconds),
     };
-    https.on('request', createAcmeApp(acme).callback());
+    const acmeHandler = createAcmeApp(acme).callback();
+    // The dashboard's events; the audit work wires one recorder (with checkpoints) for the whole server.
+    const audit = createAuditRecorder({ store });
+    const adminHandler = createAdminApp({
+      store,
+      logger,
+      audit,
+      now: () => new Date(),
+      onRevoked: acme.onRevoked,
+      sessionPolicy: { idleMs: SESSION_IDLE_MS, absoluteMs: SESSION_ABSOLUTE_MS },
+      profiles: [...profiles.keys()],
+    }).callback();
+    https.on('request', (req, res) => void (isAdminPath(req.url) ? adminHandler(req, res) : acmeHandler(req, res)));
     const httpSide = createHttpSideApp({ store, ca, crl, logger, metrics }).callback();
     http.on('request', (req, res) => {
       if (req.url === '/metrics' && req.method === 'GET') {
@@ -146,6 +163,7 @@ export async function startServer(config: ServerConfig, opts: StartOptions = {})
     logger.info({ event: 'server.started', directory: urls.directory, httpBase }, `ACME directory at ${urls.directory}`);
     return {
       directoryUrl: urls.directory,
+      dashboardUrl: `https://${hostPart}:${acmePort}${ADMIN_PREFIX}/`,
       httpBase,
       acmePort,
       httpPort,

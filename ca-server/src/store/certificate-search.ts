@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import { fromMillis, fromNullableMillis, toCount, toMillis, type Millis } from './columns.js';
-import type { CertificateStatus, Identifier } from './certificates.js';
+import type { CertificateRecord, CertificateRow, Identifier } from './certificates.js';
 
 /** What the dashboard calls a certificate's state: its status and where its expiry stands now. */
 export const CERTIFICATE_STATES = ['valid', 'expiring-24h', 'expiring-7d', 'expired', 'revoked'] as const;
@@ -24,24 +24,12 @@ export interface CertificatePageQuery extends CertificateFilter {
   limit: number;
 }
 
-/** A certificate as lists show it: everything but the DER. */
-export interface CertificateSummary {
-  serial: string;
-  profile: string;
-  subject: string;
-  identifiers: Identifier[];
-  notBefore: Date;
-  notAfter: Date;
-  issuedAt: Date;
+/** A certificate as lists show it: the record without its DER, its key hash and its order. */
+export type CertificateSummary = Omit<CertificateRecord, 'der' | 'spkiSha256' | 'orderId' | 'deviceId' | 'accountId' | 'replaces'> & {
   deviceId: string | null;
   accountId: string | null;
-  status: CertificateStatus;
-  revokedAt: Date | null;
-  revocationReason: number | null;
-  renewBy: Date | null;
   replaces: string | null;
-  issuerKeyId: string;
-}
+};
 
 export interface ExpiryBucket {
   start: Date;
@@ -67,23 +55,7 @@ const SUMMARY_COLUMNS = [
   'account_id', 'status', 'revoked_at', 'revocation_reason', 'renew_by', 'replaces', 'issuer_key_id',
 ] as const;
 
-interface Row {
-  serial: string;
-  profile: string;
-  subject: string;
-  identifiers: string;
-  not_before: Millis;
-  not_after: Millis;
-  issued_at: Millis;
-  device_id: string | null;
-  account_id: string | null;
-  status: CertificateStatus;
-  revoked_at: Millis | null;
-  revocation_reason: number | null;
-  renew_by: Millis | null;
-  replaces: string | null;
-  issuer_key_id: string;
-}
+type Row = Omit<CertificateRow, 'der' | 'spki_sha256' | 'order_id'>;
 
 const SORT_COLUMN: Record<CertificateSort, string> = { expiry: 'not_after', issued: 'issued_at', device: 'device_id', name: 'subject' };
 const HOUR_MS = 3_600_000;
@@ -134,7 +106,7 @@ const fromRow = (r: Row): CertificateSummary => ({
   status: r.status,
   revokedAt: fromNullableMillis(r.revoked_at),
   revocationReason: r.revocation_reason,
-  renewBy: fromNullableMillis(r.renew_by),
+  renewBy: fromNullableMillis(r.renew_by ?? null),
   replaces: r.replaces,
   issuerKeyId: r.issuer_key_id,
 });

@@ -18,10 +18,8 @@ export async function up(knex: Knex): Promise<void> {
   });
 
   await knex.schema.alterTable('certificates', (t) => {
-    // State filters are ranges of not_after within a status; the other sorts and filters get one each.
-    t.index(['status', 'not_after'], 'certificates_status_not_after_idx');
+    // 006_devices indexes (status, not_after) and (device_id, not_after); the other sorts and filters get one each.
     t.index(['issued_at'], 'certificates_issued_at_idx');
-    t.index(['device_id', 'not_after'], 'certificates_device_not_after_idx');
     t.index(['profile', 'not_after'], 'certificates_profile_not_after_idx');
     t.index(['subject'], 'certificates_subject_idx');
     t.index(['replaces'], 'certificates_replaces_idx');
@@ -30,7 +28,7 @@ export async function up(knex: Knex): Promise<void> {
 
 export async function down(knex: Knex): Promise<void> {
   await knex.schema.alterTable('certificates', (t) => {
-    for (const name of ['status_not_after', 'issued_at', 'device_not_after', 'profile_not_after', 'subject', 'replaces']) t.dropIndex([], `certificates_${name}_idx`);
+    for (const name of ['issued_at', 'profile_not_after', 'subject', 'replaces']) t.dropIndex([], `certificates_${name}_idx`);
   });
   await knex.schema.dropTable('sessions');
 }
