@@ -1,9 +1,10 @@
 import type { Command } from 'commander';
 import { describeMaintenanceWindow, parseMaintenanceWindow } from '../policy/maintenance-window.js';
-import { addDevice, listDevices, removeDevice, showDevice, type DeviceServiceDeps } from '../policy/devices.js';
+import { addDevice, listDevices, removeDevice, showDevice } from '../policy/devices.js';
+import type { ServiceDeps } from '../policy/service.js';
 import type { CertificateRecord, Device, Store } from '../store/index.js';
 import { collect } from './options.js';
-import { info } from './output.js';
+import { info, printListing } from './output.js';
 import { cliActor, cliRecorder } from './recorder.js';
 import { storeTargetOptions, withStore, type StoreTargetOptions } from './store-target.js';
 
@@ -48,7 +49,7 @@ interface AddOptions extends StoreTargetOptions {
   json?: boolean;
 }
 
-const deps = (store: Store): DeviceServiceDeps => ({ store, audit: cliRecorder(store) });
+const deps = (store: Store): ServiceDeps => ({ store, audit: cliRecorder(store) });
 
 async function add(opts: AddOptions): Promise<void> {
   if (opts.timeZone !== undefined && opts.maintenance === undefined) throw new Error('--time-zone needs --maintenance');
@@ -77,15 +78,10 @@ async function add(opts: AddOptions): Promise<void> {
 
 async function list(opts: StoreTargetOptions & { json?: boolean }): Promise<void> {
   const devices = await withStore(opts, (store) => listDevices({ store }));
-  if (opts.json) {
-    info(JSON.stringify(devices));
-    return;
-  }
-  if (devices.length === 0) info('no devices');
-  for (const d of devices) {
+  printListing(devices, opts.json, 'devices', (d) => {
     const window = d.maintenanceWindow ? `  maintenance ${describeMaintenanceWindow(d.maintenanceWindow)}` : '';
-    info(`${d.name}  ${d.type}  ${d.department ?? '-'}  ${d.allowedIdentifiers.join(',')}${window}`);
-  }
+    return `${d.name}  ${d.type}  ${d.department ?? '-'}  ${d.allowedIdentifiers.join(',')}${window}`;
+  });
 }
 
 /** A certificate without its DER: what a person or a script wants to know of it. */

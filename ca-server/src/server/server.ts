@@ -5,6 +5,8 @@ import { dirname, join } from 'node:path';
 import pino, { type Logger } from 'pino';
 import { Admission } from '../acme/admission.js';
 import { createAcmeApp } from '../acme/app.js';
+import { ADMIN_PREFIX, createAdminApp, isAdminPath } from '../admin/app.js';
+import { SESSION_ABSOLUTE_MS, SESSION_IDLE_MS } from '../admin/session.js';
 import { localSource, systemActor } from '../audit/actors.js';
 import { startAtnaExport } from '../audit/atna-export.js';
 import type { AuditEvent } from '../audit/event.js';
@@ -34,6 +36,8 @@ export interface StartOptions {
 
 export interface RunningServer {
   directoryUrl: string;
+  /** The admin dashboard, on the same HTTPS listener. */
+  dashboardUrl: string;
   httpBase: string;
   acmePort: number;
   httpPort: number;
@@ -162,7 +166,17 @@ export async function startServer(config: ServerConfig, opts: StartOptions = {})
       onRevoked: () => crl.regenerate('revocation'),
       observe: (path, method, status, seconds) => metrics.requests.observe({ endpoint: endpointOf(path), method, status: String(status) }, seconds),
     };
-    https.on('request', createAcmeApp(acme).callback());
+    const acmeHandler = createAcmeApp(acme).callback();
+    const adminHandler = createAdminApp({
+      store,
+      logger,
+      audit,
+      now: () => new Date(),
+      onRevoked: acme.onRevoked,
+      sessionPolicy: { idleMs: SESSION_IDLE_MS, absoluteMs: SESSION_ABSOLUTE_MS },
+      profiles: [...profiles.keys()],
+    }).callback();
+    https.on('request', (req, res) => void (isAdminPath(req.url) ? adminHandler(req, res) : acmeHandler(req, res)));
     const httpSide = createHttpSideApp({ store, ca, crl, logger, metrics }).callback();
     http.on('request', (req, res) => {
       if (req.url === '/metrics' && req.method === 'GET') {
@@ -181,6 +195,7 @@ export async function startServer(config: ServerConfig, opts: StartOptions = {})
     logger.info({ event: 'server.started', directory: urls.directory, httpBase }, `ACME directory at ${urls.directory}`);
     return {
       directoryUrl: urls.directory,
+      dashboardUrl: `https://${hostPart}:${acmePort}${ADMIN_PREFIX}/`,
       httpBase,
       acmePort,
       httpPort,
