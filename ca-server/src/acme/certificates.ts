@@ -47,6 +47,7 @@ export async function revokeCertificate(acme: AcmeContext, ctx: Koa.Context): Pr
     throw new AcmeProblem('alreadyRevoked', 'the certificate is already revoked');
   }
   acme.logger.info({ event: 'certificate.revoked', serial: record.serial, reason, by: req.account ? `account ${req.account.id}` : 'certificate key' }, 'certificate revoked');
+  acme.counters?.revoked(record.profile);
   await acme.onRevoked(record.serial);
   ctx.status = 200;
   ctx.body = '';

@@ -33,6 +33,8 @@ export interface AcmeContext {
   pokeValidator: () => void;
   /** Called after a revocation so the CRL says so at once. */
   onRevoked: (serial: string) => Promise<void>;
+  /** Counts issuance and revocation by profile for /metrics. */
+  counters?: { issued(profile: string): void; revoked(profile: string): void };
   /** Request metrics hook: route, method, status, seconds. */
   observe?: (path: string, method: string, status: number, seconds: number) => void;
 }

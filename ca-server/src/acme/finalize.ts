@@ -58,6 +58,7 @@ export async function finalize(acme: AcmeContext, ctx: Koa.Context, id: string):
     throw err;
   }
   await acme.store.orders.transition(order.id, ['processing'], 'valid', { certificateSerial: leaf.serial });
+  acme.counters?.issued(profile.name);
   acme.logger.info(
     { event: 'certificate.issued', order: order.id, serial: leaf.serial, certId: certId(acme.ca.keyId, leaf.serial), profile: profile.name, notAfter: leaf.cert.notAfter.toISOString() },
     'certificate issued',

@@ -57,6 +57,17 @@ export const serverConfigSchema = z
       })
       .strict()
       .prefault({}),
+    metrics: z
+      .object({
+        /** Prometheus must send `Authorization: Bearer <token>`; absent: /metrics is open to whoever reaches the port. */
+        bearerToken: z.string().min(16).max(4096).regex(/^\S+$/, 'no spaces').optional(),
+        bearerTokenFile: z.string().min(1).optional(),
+        /** An agent without a report for longer is counted silent: three of the agent's default 5-minute intervals. */
+        agentSilentAfter: durationSchema.default(15 * 60_000),
+      })
+      .strict()
+      .refine((m) => !(m.bearerToken && m.bearerTokenFile), 'give bearerToken or bearerTokenFile, not both')
+      .prefault({}),
     log: z.object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info') }).strict().prefault({}),
   })
   .strict();
@@ -72,6 +83,7 @@ export async function loadServerConfig(path: string): Promise<ServerConfig> {
     data: rel(c.data)!,
     ...(c.passphraseFile ? { passphraseFile: rel(c.passphraseFile)! } : {}),
     acme: { ...c.acme, ...(c.acme.profiles ? { profiles: rel(c.acme.profiles)! } : {}) },
+    metrics: { ...c.metrics, ...(c.metrics.bearerTokenFile ? { bearerTokenFile: rel(c.metrics.bearerTokenFile)! } : {}) },
     configPath: resolve(path),
   };
 }

@@ -16,6 +16,7 @@ import { loadProfiles } from '../../src/pki/profiles.js';
 import { openStore, type Store } from '../../src/store/index.js';
 import { createResolver } from '../../src/validation/index.js';
 import { startValidator } from '../../src/validation/worker.js';
+import type { MetricHooks } from '../../src/server/metrics.js';
 
 export const FIXTURE_PASSPHRASE = 'fixture passphrase, long enough';
 const PASS = FIXTURE_PASSPHRASE;
@@ -32,7 +33,7 @@ export interface AcmeFixture {
 }
 
 /** A CA made by the real ceremony code, and the real ACME app and validator, on loopback HTTP. */
-export async function startAcmeFixture(policy: Partial<AcmePolicy> = {}): Promise<AcmeFixture> {
+export async function startAcmeFixture(policy: Partial<AcmePolicy> = {}, hooks?: MetricHooks): Promise<AcmeFixture> {
   const dir = await mkdtemp(join(tmpdir(), 'wardcert-acme-'));
   const rootDir = join(dir, 'root');
   await initRoot({ dir: rootDir, subject: 'CN=Fixture Root', algorithm: 'ecdsa-p256', years: 2, passphrase: PASS, force: false });
@@ -69,6 +70,7 @@ export async function startAcmeFixture(policy: Partial<AcmePolicy> = {}): Promis
     store,
     logger,
     pollMs: 200,
+    ...(hooks ? { onResult: hooks.onValidationResult } : {}),
     validation: { resolver: createResolver(), http01Port, tlsAlpn01Port: 1, timeoutMs: 3000 },
   });
   const revoked: string[] = [];
@@ -88,6 +90,7 @@ export async function startAcmeFixture(policy: Partial<AcmePolicy> = {}): Promis
     onRevoked: async (serial) => {
       revoked.push(serial);
     },
+    ...(hooks ? { counters: hooks.counters, observe: hooks.observe } : {}),
   };
   acmeServer.on('request', createAcmeApp(acme).callback());
   return {
