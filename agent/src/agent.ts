@@ -2,16 +2,16 @@ import { EventEmitter } from 'node:events';
 import { mkdir, readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import type { Server } from 'node:net';
-import { createSecureContext, type SecureContext } from 'node:tls';
+import { createSecureContext, type SecureContext, type SecureContextOptions } from 'node:tls';
 import pino, { type Logger } from 'pino';
-import { BSI_TLS } from '@wardcert/common';
+import { BSI_TLS, writeFilesAtomic } from '@wardcert/common';
 import { renewalInfo } from './acme/api.js';
 import { ariCertId } from './acme/cert-id.js';
 import type { AcmeTransport } from './acme/transport.js';
 import type { AgentConfig, ListenerSpec } from './config/schema.js';
 import { runHook } from './deploy/hooks.js';
-import { writeOutputs } from './keystore/output.js';
-import { readPair, stateLayout, writePair, type CertificatePair } from './keystore/state.js';
+import { outputFiles } from './keystore/output.js';
+import { pairFiles, readPair, stateLayout, writePair, type CertificatePair } from './keystore/state.js';
 import { connect, leafOf, obtainPair } from './renewal.js';
 import { backoffMs, inWarningZone, renewalTime, tooYoungToRenew, type RenewalWindow } from './schedule/when.js';
 import { saveStatus, type AgentStatus } from './status.js';
@@ -95,10 +95,19 @@ export class WardcertAgent extends EventEmitter<AgentEvents> {
     return this.current;
   }
 
-  /** A secure context on the current certificate, with the BSI policy, for a vendor's own server. */
-  secureContext(): SecureContext {
+  /**
+   * The current certificate with the BSI policy as TLS options: for `tls.createServer()` and for
+   * `server.setSecureContext()`, which is what swaps the certificate for clients that send no SNI
+   * (DCMTK among them), where an SNICallback is never asked.
+   */
+  tlsOptions(): SecureContextOptions {
     if (!this.current) throw new Error('no certificate yet');
-    return createSecureContext({ ...BSI_TLS, key: this.current.key, cert: this.current.chain });
+    return { ...BSI_TLS, key: this.current.key, cert: this.current.chain };
+  }
+
+  /** A secure context on the current certificate, with the BSI policy, for a vendor's own server (an SNICallback, say). */
+  secureContext(): SecureContext {
+    return createSecureContext(this.tlsOptions());
   }
 
   manage(listener: ManagedListener): void {
@@ -184,9 +193,18 @@ export class WardcertAgent extends EventEmitter<AgentEvents> {
     this.logger.info({ event: 'renewed', serial, notAfter: leafOf(pair).notAfter.toISOString() }, 'certificate renewed');
   }
 
+  /**
+   * State and output files replaced as one set, so the key, the certificate and the chain on disk
+   * always belong together; when that fails (a full disk) every old file stays, and so does the
+   * current certificate in the listeners.
+   */
   private async deploy(pair: CertificatePair): Promise<void> {
-    await writePair(this.paths.current, pair);
-    await writeOutputs(this.config.output.dir, pair, this.config.server.trust, this.config.output.p12);
+    const files = [...pairFiles(this.paths.current, pair), ...(await outputFiles(this.config.output.dir, pair, this.config.server.trust, this.config.output.p12))];
+    try {
+      await writeFilesAtomic(files);
+    } catch (err) {
+      throw new Error(`could not write certificate ${leafOf(pair).serialNumber.toLowerCase()} to disk (${(err as Error).message}); the files on disk are unchanged and the current certificate stays in use`);
+    }
     this.current = pair;
     this.emit('certificate', pair);
     const env = { WARDCERT_OUTPUT_DIR: this.config.output.dir, WARDCERT_SERIAL: leafOf(pair).serialNumber.toLowerCase() };

@@ -4,3 +4,4 @@ export { loadIssuingCa, type IssuingCa } from './pki/issuing-ca.js';
 export { checkCsr, CsrError } from './pki/csr.js';
 export { issueLeaf, LeafPolicyError } from './pki/leaf.js';
 export { loadProfiles, BUNDLED_PROFILES_DIR, type Profile } from './pki/profiles.js';
+export { loadServerConfig, type ServerConfig } from './config/server-config.js';

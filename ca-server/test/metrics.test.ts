@@ -144,7 +144,8 @@ describe('/metrics of a running server', () => {
   const scrape = (headers: Record<string, string> = {}) => fetch(`http://127.0.0.1:${server.httpPort}/metrics`, { headers });
 
   it('answers 401 without the configured bearer token, and the metrics with it', async () => {
-    for (const headers of [{}, { authorization: 'Bearer wrong-token-wrong-token' }, { authorization: `Basic ${TOKEN}` }]) {
+    const refused: Record<string, string>[] = [{}, { authorization: 'Bearer wrong-token-wrong-token' }, { authorization: `Basic ${TOKEN}` }];
+    for (const headers of refused) {
       const res = await scrape(headers);
       expect(res.status).toBe(401);
       expect(res.headers.get('www-authenticate')).toMatch(/^Bearer/);
@@ -171,7 +172,7 @@ describe('issuance, revocation, validation and latency through the ACME app', ()
   let f: AcmeFixture;
   const metrics = createMetrics();
   beforeAll(async () => {
-    f = await startAcmeFixture({}, metricHooks(metrics));
+    f = await startAcmeFixture({}, { metrics: metricHooks(metrics) });
   });
   afterAll(async () => {
     await f?.close();

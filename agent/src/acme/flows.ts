@@ -20,6 +20,8 @@ export interface OrderRequest {
   solvers: ChallengeSolver[];
   /** Bounds the whole order. */
   timeoutMs?: number;
+  /** Pause between status polls where the CA names none (default 1 s). */
+  pollMs?: number;
 }
 
 const POLL_MS = 1000;
@@ -27,23 +29,25 @@ const POLL_MS = 1000;
 /** Order, prove every identifier, finalize, download: RFC 8555 s7.4 end to end. Returns the PEM chain. */
 export async function obtainCertificate(t: AcmeTransport, req: OrderRequest, sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))): Promise<string> {
   const deadline = Date.now() + (req.timeoutMs ?? 300_000);
+  const pollMs = req.pollMs ?? POLL_MS;
   const created = await newOrder(t, { identifiers: req.identifiers, ...(req.profile ? { profile: req.profile } : {}), ...(req.replaces ? { replaces: req.replaces } : {}) });
   const orderUrl = created.location;
   if (!orderUrl) throw new Error('the CA sent no order URL');
   const thumbprint = await calculateJwkThumbprint(t.o.key.jwk, 'sha256');
   for (const url of created.body.authorizations) {
-    await authorize(t, url, thumbprint, req.solvers, deadline, sleep);
+    await authorize(t, url, thumbprint, req.solvers, deadline, pollMs, sleep);
   }
-  let order = await waitForOrder(t, orderUrl, ['ready', 'valid'], deadline, sleep);
+  let order = await waitForOrder(t, orderUrl, ['ready', 'valid'], deadline, pollMs, sleep);
   if (order.status === 'ready') {
-    await finalizeOrder(t, order.finalize, req.csr);
-    order = await waitForOrder(t, orderUrl, ['valid'], deadline, sleep);
+    // A CA that issues at once answers finalize with the valid order: no poll needed.
+    order = (await finalizeOrder(t, order.finalize, req.csr)).body;
+    if (order.status !== 'valid') order = await waitForOrder(t, orderUrl, ['valid'], deadline, pollMs, sleep);
   }
   if (!order.certificate) throw new Error('the order is valid but names no certificate');
   return (await downloadCertificate(t, order.certificate)).body;
 }
 
-async function authorize(t: AcmeTransport, url: string, thumbprint: string, solvers: ChallengeSolver[], deadline: number, sleep: (ms: number) => Promise<unknown>): Promise<void> {
+async function authorize(t: AcmeTransport, url: string, thumbprint: string, solvers: ChallengeSolver[], deadline: number, pollMs: number, sleep: (ms: number) => Promise<unknown>): Promise<void> {
   const authz = (await getAuthorization(t, url)).body;
   if (authz.status === 'valid') return;
   if (authz.status !== 'pending') throw new Error(`authorization for ${authz.identifier.value} is ${authz.status}`);
@@ -57,7 +61,7 @@ async function authorize(t: AcmeTransport, url: string, thumbprint: string, solv
     let current: AuthorizationBody = authz;
     while (current.status === 'pending') {
       if (Date.now() > deadline) throw new Error(`validation of ${authz.identifier.value} did not finish in time`);
-      await sleep(POLL_MS);
+      await sleep(pollMs);
       const res = await getAuthorization(t, url);
       current = res.body;
     }
@@ -70,7 +74,7 @@ async function authorize(t: AcmeTransport, url: string, thumbprint: string, solv
   }
 }
 
-async function waitForOrder(t: AcmeTransport, url: string, wanted: OrderBody['status'][], deadline: number, sleep: (ms: number) => Promise<unknown>): Promise<OrderBody> {
+async function waitForOrder(t: AcmeTransport, url: string, wanted: OrderBody['status'][], deadline: number, pollMs: number, sleep: (ms: number) => Promise<unknown>): Promise<OrderBody> {
   for (;;) {
     const res = await getOrder(t, url);
     if (wanted.includes(res.body.status)) return res.body;
@@ -78,6 +82,6 @@ async function waitForOrder(t: AcmeTransport, url: string, wanted: OrderBody['st
       throw new AcmeError(403, res.body.error?.type ?? 'urn:ietf:params:acme:error:unauthorized', res.body.error?.detail ?? 'the order became invalid');
     }
     if (Date.now() > deadline) throw new Error(`the order stayed ${res.body.status} too long`);
-    await sleep(retryAfterMs(res.headers['retry-after']) ?? POLL_MS);
+    await sleep(retryAfterMs(res.headers['retry-after']) ?? pollMs);
   }
 }

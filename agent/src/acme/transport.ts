@@ -1,6 +1,6 @@
 import { FlattenedSign, type JWK } from 'jose';
 import { AcmeError } from './errors.js';
-import { request, type HttpResponse } from './request.js';
+import { request, type HttpResponse, type RequestOptions } from './request.js';
 import { retryAfterMs } from './retry-after.js';
 
 export interface AccountKey {
@@ -30,6 +30,16 @@ export interface TransportOptions {
   /** How long one call may wait in total for Retry-After answers and retries. */
   patienceMs?: number;
   sleep?: (ms: number) => Promise<void>;
+  /** Told of every HTTP exchange with the CA (method, URL, status, milliseconds): load measurement. */
+  onExchange?: (exchange: Exchange) => void;
+}
+
+export interface Exchange {
+  method: string;
+  url: string;
+  /** 0 when no answer came (network failure, timeout). */
+  status: number;
+  ms: number;
 }
 
 export interface AcmeResponse<T = unknown> {
@@ -66,14 +76,14 @@ export class AcmeTransport {
   }
 
   async getJson<T>(url: string): Promise<AcmeResponse<T>> {
-    return this.withRetries(async () => this.parse<T>(await request(url, { method: 'GET', timeoutMs: this.timeoutMs, ...this.trust() })));
+    return this.withRetries(async () => this.parse<T>(await this.exchange(url, { method: 'GET', timeoutMs: this.timeoutMs, ...this.trust() })));
   }
 
   /** A signed POST; `payload` undefined is POST-as-GET. `raw` returns the body as text (certificate chains). */
   async post<T = any>(url: string, payload: unknown, opts: { useJwk?: boolean; raw?: boolean } = {}): Promise<AcmeResponse<T>> {
     return this.withRetries(async () => {
       const body = JSON.stringify(await this.sign(url, payload, opts.useJwk ?? !this.kid));
-      const res = await request(url, { method: 'POST', body, headers: { 'content-type': 'application/jose+json' }, timeoutMs: this.timeoutMs, ...this.trust() });
+      const res = await this.exchange(url, { method: 'POST', body, headers: { 'content-type': 'application/jose+json' }, timeoutMs: this.timeoutMs, ...this.trust() });
       return this.parse<T>(res, opts.raw);
     });
   }
@@ -86,6 +96,19 @@ export class AcmeTransport {
     return new FlattenedSign(bytes).setProtectedHeader(header as never).sign(this.o.key.privateKey);
   }
 
+  private async exchange(url: string, o: RequestOptions): Promise<HttpResponse> {
+    if (!this.o.onExchange) return request(url, o);
+    const started = performance.now();
+    let status = 0;
+    try {
+      const res = await request(url, o);
+      status = res.status;
+      return res;
+    } finally {
+      this.o.onExchange({ method: o.method, url, status, ms: performance.now() - started });
+    }
+  }
+
   private trust() {
     return this.o.trust ? { ca: this.o.trust } : {};
   }
@@ -95,7 +118,7 @@ export class AcmeTransport {
     this.nonce = undefined;
     if (kept) return kept;
     const dir = await this.directory();
-    const res = await request(dir.newNonce, { method: 'HEAD', timeoutMs: this.timeoutMs, ...this.trust() });
+    const res = await this.exchange(dir.newNonce, { method: 'HEAD', timeoutMs: this.timeoutMs, ...this.trust() });
     const nonce = header(res, 'replay-nonce');
     if (!nonce) throw new AcmeError(res.status, 'urn:ietf:params:acme:error:badNonce', 'the server gave no nonce');
     return nonce;

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { exists, PRIVATE_MODE, PUBLIC_MODE, writeFileAtomic } from '@wardcert/common';
+import { exists, PRIVATE_MODE, PUBLIC_MODE, writeFilesAtomic, type FileToWrite } from '@wardcert/common';
 
 /**
  * The state directory: the account key and URL, and the current and previous certificate with its
@@ -30,7 +30,13 @@ export async function readPair(paths: { cert: string; key: string }): Promise<Ce
 }
 
 /** Key before certificate: a reader never finds a certificate whose key is not there yet. */
-export async function writePair(paths: { cert: string; key: string }, pair: CertificatePair): Promise<void> {
-  await writeFileAtomic(paths.key, pair.key, { mode: PRIVATE_MODE, replace: true });
-  await writeFileAtomic(paths.cert, pair.chain, { mode: PUBLIC_MODE, replace: true });
+export function pairFiles(paths: { cert: string; key: string }, pair: CertificatePair): FileToWrite[] {
+  return [
+    { path: paths.key, data: pair.key, mode: PRIVATE_MODE },
+    { path: paths.cert, data: pair.chain, mode: PUBLIC_MODE },
+  ];
+}
+
+export function writePair(paths: { cert: string; key: string }, pair: CertificatePair): Promise<void> {
+  return writeFilesAtomic(pairFiles(paths, pair));
 }

@@ -38,12 +38,7 @@ export async function newAccount(acme: AcmeContext, ctx: Koa.Context): Promise<v
   const body = newAccountSchema.safeParse(req.payload ?? {});
   if (!body.success) throw new AcmeProblem('malformed', `newAccount: ${body.error.issues[0]?.path.join('.')}: ${body.error.issues[0]?.message}`);
   const existing = await acme.store.accounts.byThumbprint(req.thumbprint);
-  if (existing) {
-    ctx.status = 200;
-    ctx.set('Location', acme.urls.account(existing.id));
-    ctx.body = accountView(existing, acme.urls);
-    return;
-  }
+  if (existing) return answerExisting(acme, ctx, existing);
   if (body.data.onlyReturnExisting) throw new AcmeProblem('accountDoesNotExist', 'no account exists for this key');
   const contact = checkContacts(body.data.contact ?? []);
   const eab = body.data.externalAccountBinding;
@@ -52,7 +47,7 @@ export async function newAccount(acme: AcmeContext, ctx: Koa.Context): Promise<v
   }
   const credential = eab === undefined ? undefined : await checkEab(acme, eab, req.jwk);
   const now = acme.now();
-  const account = await acme.store.knex.transaction(async (trx) => {
+  const create = acme.store.knex.transaction(async (trx) => {
     const created = await acme.store.accounts.create(
       {
         thumbprint: req.thumbprint,
@@ -71,8 +66,24 @@ export async function newAccount(acme: AcmeContext, ctx: Koa.Context): Promise<v
     }
     return created;
   });
+  let account;
+  try {
+    account = await create;
+  } catch (err) {
+    // The same key registering at two instances at once: the unique key let the other one win.
+    const raced = err instanceof AcmeProblem ? undefined : await acme.store.accounts.byThumbprint(req.thumbprint);
+    if (!raced) throw err;
+    return answerExisting(acme, ctx, raced);
+  }
   acme.logger.info({ event: 'account.created', account: account.id, eabKid: account.eabKid, device: account.deviceId }, 'ACME account created');
   ctx.status = 201;
+  ctx.set('Location', acme.urls.account(account.id));
+  ctx.body = accountView(account, acme.urls);
+}
+
+/** RFC 8555 s7.3.1: the key already has an account; 200 with its URL. */
+function answerExisting(acme: AcmeContext, ctx: Koa.Context, account: Account): void {
+  ctx.status = 200;
   ctx.set('Location', acme.urls.account(account.id));
   ctx.body = accountView(account, acme.urls);
 }

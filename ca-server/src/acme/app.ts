@@ -1,6 +1,7 @@
 import Router from '@koa/router';
 import Koa from 'koa';
 import { newAccount, updateAccount } from './accounts.js';
+import { Admission } from './admission.js';
 import { agentReport } from './agent-report.js';
 import { postAuthorization, postChallenge } from './authorizations.js';
 import { downloadCertificate, revokeCertificate } from './certificates.js';
@@ -18,6 +19,7 @@ export function createAcmeApp(acme: AcmeContext): Koa {
   const app = new Koa();
   app.proxy = false;
   const router = new Router({ prefix: ACME_PREFIX });
+  const admission = acme.admission ?? new Admission({ maxValidationBacklog: Infinity, maxFinalizing: Infinity, retryAfterMs: 1000 });
 
   router.get('/directory', (ctx) => directory(acme, ctx));
   router.head('/new-nonce', (ctx) => {
@@ -30,11 +32,17 @@ export function createAcmeApp(acme: AcmeContext): Koa {
   router.post('/acct/:id', (ctx) => updateAccount(acme, ctx, ctx.params.id!));
   router.post('/acct/:id/orders', (ctx) => listOrders(acme, ctx, ctx.params.id!));
   router.post('/key-change', (ctx) => keyChange(acme, ctx));
-  router.post('/new-order', (ctx) => newOrder(acme, ctx));
+  router.post('/new-order', (ctx) => {
+    admission.admitNewOrder();
+    return newOrder(acme, ctx);
+  });
   router.post('/order/:id', (ctx) => getOrder(acme, ctx, ctx.params.id!));
-  router.post('/order/:id/finalize', (ctx) => finalize(acme, ctx, ctx.params.id!));
+  router.post('/order/:id/finalize', (ctx) => admission.finalize(() => finalize(acme, ctx, ctx.params.id!)));
   router.post('/authz/:id', (ctx) => postAuthorization(acme, ctx, ctx.params.id!));
-  router.post('/chall/:id', (ctx) => postChallenge(acme, ctx, ctx.params.id!));
+  router.post('/chall/:id', (ctx) => {
+    admission.admitChallenge();
+    return postChallenge(acme, ctx, ctx.params.id!);
+  });
   router.post('/cert/:serial', (ctx) => downloadCertificate(acme, ctx, ctx.params.serial!));
   router.post('/revoke-cert', (ctx) => revokeCertificate(acme, ctx));
   router.get('/renewal-info/:certId', (ctx) => getRenewalInfo(acme, ctx, ctx.params.certId!));

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { IssuingCa } from '../pki/issuing-ca.js';
 import type { Profile } from '../pki/profiles.js';
 import type { Store } from '../store/index.js';
+import type { Admission } from './admission.js';
 import type { AcmeUrls } from './urls.js';
 
 export interface AcmePolicy {
@@ -35,6 +36,8 @@ export interface AcmeContext {
   onRevoked: (serial: string) => Promise<void>;
   /** Counts issuance and revocation by profile for /metrics. */
   counters?: { issued(profile: string): void; revoked(profile: string): void };
+  /** Load shedding for new orders, challenge starts and finalizations; none: never shed. */
+  admission?: Admission;
   /** Request metrics hook: route, method, status, seconds. */
   observe?: (path: string, method: string, status: number, seconds: number) => void;
 }

@@ -96,12 +96,18 @@ async function checkReplaces(acme: AcmeContext, certId: string, accountId: strin
   return certId;
 }
 
-/** The order as it stands, first settling expiry (the sweeper may not have run yet). */
+/**
+ * The order as it stands, first settling a finalization whose instance died and expiry (the
+ * sweeper may not have run yet): a stalled order becomes ready again, or invalid once expired.
+ */
 export async function currentOrder(acme: AcmeContext, id: string, accountId: string): Promise<Order> {
   let order = await acme.store.orders.byId(id);
   if (!order || order.accountId !== accountId) throw notFound('this order');
-  if ((order.status === 'pending' || order.status === 'ready') && order.expiresAt <= acme.now()) {
-    await acme.store.orders.expire(acme.now());
+  const now = acme.now();
+  const due = (order.status === 'pending' || order.status === 'ready') && order.expiresAt <= now;
+  if (due || order.status === 'processing') {
+    await acme.store.orders.recoverStalled(now, id);
+    await acme.store.orders.expire(now, id);
     order = (await acme.store.orders.byId(id))!;
   }
   return order;

@@ -1,5 +1,6 @@
 import { runCli } from '@wardcert/common';
 import { Command } from 'commander';
+import { registerAuditCommands } from './audit.js';
 import { registerIntermediateCommands } from './intermediate.js';
 import { registerIssueCommand } from './issue.js';
 import { registerProfileCommands } from './profile.js';
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
   registerDeviceCommands(program);
   registerUserCommands(program);
   registerRenewNowCommand(program);
+  registerAuditCommands(program);
   return program;
 }
 

@@ -35,6 +35,8 @@ export const serverConfigSchema = z
         names: z.array(z.string().min(1).max(253)).min(1),
         /** Base URL of the plain-HTTP side (CRL, OCSP, CA certificates); default http://<first name>:<httpPort>. */
         httpBase: z.url({ protocol: /^https?$/ }).optional(),
+        /** Base URL of the ACME side as clients reach it (behind a load balancer, the balancer's); default https://<first name>:<port>. */
+        acmeBase: z.url({ protocol: /^https$/ }).optional(),
       })
       .strict(),
     acme: z
@@ -67,6 +69,15 @@ export const serverConfigSchema = z
       })
       .strict()
       .refine((m) => !(m.bearerToken && m.bearerTokenFile), 'give bearerToken or bearerTokenFile, not both')
+      .prefault({}),
+    /** Load shedding (503 + Retry-After) before validation or issuance falls behind. */
+    admission: z
+      .object({
+        maxValidationBacklog: z.number().int().min(1).default(256),
+        maxFinalizing: z.number().int().min(1).default(32),
+        retryAfter: durationSchema.default(2000),
+      })
+      .strict()
       .prefault({}),
     log: z.object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info') }).strict().prefault({}),
   })

@@ -3,6 +3,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import pino, { type Logger } from 'pino';
+import { Admission } from '../acme/admission.js';
 import { createAcmeApp } from '../acme/app.js';
 import type { AcmeContext } from '../acme/context.js';
 import { acmeUrls } from '../acme/urls.js';
@@ -18,6 +19,7 @@ import { metricsBearerToken } from './metrics-token.js';
 import { issueOwnCertificate, scheduleOwnRenewal } from './own-certificate.js';
 import { serverPassphrase } from './passphrase.js';
 import { allowListBeyondConstraints } from './policy-warnings.js';
+import { startSweeper } from './sweeper.js';
 import { BSI_TLS } from '@wardcert/common';
 
 
@@ -71,7 +73,7 @@ export async function startServer(config: ServerConfig, opts: StartOptions = {})
     const publicName = config.server.names[0]!;
     const hostPart = publicName.includes(':') ? `[${publicName}]` : publicName;
     const httpBase = config.server.httpBase ?? `http://${hostPart}:${httpPort}`;
-    const urls = acmeUrls(`https://${hostPart}:${acmePort}`);
+    const urls = acmeUrls(config.server.acmeBase ?? `https://${hostPart}:${acmePort}`);
 
     const metrics = createMetrics();
     const hooks = metricHooks(metrics);
@@ -88,6 +90,11 @@ export async function startServer(config: ServerConfig, opts: StartOptions = {})
     const crl = createCrlPublisher({ store, ca, logger });
     await crl.start();
     closers.push(() => crl.stop());
+    const admission = new Admission({
+      maxValidationBacklog: config.admission.maxValidationBacklog,
+      maxFinalizing: config.admission.maxFinalizing,
+      retryAfterMs: config.admission.retryAfter,
+    });
     const validator = startValidator({
       store,
       logger,
@@ -98,6 +105,7 @@ export async function startServer(config: ServerConfig, opts: StartOptions = {})
         timeoutMs: config.validation.timeout,
       },
       onResult: hooks.onValidationResult,
+      onBacklog: (count) => admission.backlogIs(count),
     });
     closers.push(() => validator.stop());
 
@@ -118,7 +126,11 @@ export async function startServer(config: ServerConfig, opts: StartOptions = {})
       httpBase,
       logger,
       now: () => new Date(),
-      pokeValidator: () => validator.poke(),
+      pokeValidator: () => {
+        admission.validationStarted();
+        validator.poke();
+      },
+      admission,
       onRevoked: () => crl.regenerate('revocation'),
       counters: hooks.counters,
       observe: hooks.observe,
@@ -133,12 +145,7 @@ export async function startServer(config: ServerConfig, opts: StartOptions = {})
       else void httpSide(req, res);
     });
 
-    const sweep = setInterval(() => {
-      const now = new Date();
-      void Promise.all([store.orders.expire(now), store.nonces.purgeExpired(now)]).catch((err) => logger.error({ err }, 'sweep failed'));
-    }, SWEEP_MS);
-    sweep.unref();
-    closers.push(() => clearInterval(sweep));
+    closers.push(startSweeper({ store, logger, everyMs: SWEEP_MS }));
 
     logger.info({ event: 'server.started', directory: urls.directory, httpBase }, `ACME directory at ${urls.directory}`);
     return {

@@ -37,3 +37,13 @@ export type { Device, DeviceFields, DeviceRepository, DeviceType, MaintenanceWin
 export { SecretBoxError } from './secret-box.js';
 export { ROLES, UsernameTakenError } from './users.js';
 export type { NewUser, Role, User, UserRepository } from './users.js';
+export type {
+  AuditEntry,
+  AuditHead,
+  AuditQuery,
+  AuditRepository,
+  CheckpointPolicy,
+  NewAuditEntry,
+  StoredAuditEntry,
+} from './audit.js';
+export type { LeaseRepository } from './leases.js';

@@ -1,10 +1,12 @@
 import knex, { type Knex } from 'knex';
 import { accountRepository, type AccountRepository } from './accounts.js';
 import { agentReportRepository, type AgentReportRepository } from './agent-reports.js';
+import { auditRepository, type AuditRepository } from './audit.js';
 import { certificateRepository, type CertificateRepository } from './certificates.js';
 import { crlRepository, type CrlRepository } from './crls.js';
 import { deviceRepository, type DeviceRepository } from './devices.js';
 import { eabRepository, type EabRepository } from './eab.js';
+import { leaseRepository, type LeaseRepository } from './leases.js';
 import { nonceRepository, type NonceRepository } from './nonces.js';
 import { orderRepository, type OrderRepository } from './orders.js';
 import { rateLimitRepository, type RateLimitRepository } from './rate-limits.js';
@@ -26,6 +28,8 @@ export interface Store {
   readonly agentReports: AgentReportRepository;
   readonly devices: DeviceRepository;
   readonly users: UserRepository;
+  readonly audit: AuditRepository;
+  readonly leases: LeaseRepository;
   close(): Promise<void>;
 }
 
@@ -58,6 +62,8 @@ export async function openStore(opts: StoreOptions): Promise<Store> {
     agentReports: agentReportRepository(db),
     devices: deviceRepository(db),
     users: userRepository(db, secrets),
+    audit: auditRepository(db, dialect),
+    leases: leaseRepository(db),
     close: () => db.destroy(),
   };
 }

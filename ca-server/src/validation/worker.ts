@@ -12,6 +12,8 @@ export interface ValidatorOptions {
   concurrency?: number;
   /** Called with each finished validation (metrics). */
   onResult?: (type: string, ok: boolean) => void;
+  /** Told on every poll how many challenges wait for or are in validation, on every instance (admission). */
+  onBacklog?: (count: number) => void;
 }
 
 export interface Validator {
@@ -84,7 +86,14 @@ export function startValidator(opts: ValidatorOptions): Validator {
     }
   };
 
-  const timer = setInterval(() => void scan(), pollMs);
+  const count = async () => {
+    try {
+      opts.onBacklog?.(await opts.store.orders.countProcessingChallenges());
+    } catch (err) {
+      opts.logger.error({ err }, 'could not count the validation backlog');
+    }
+  };
+  const timer = setInterval(() => void Promise.all([scan(), opts.onBacklog && count()]), pollMs);
   timer.unref();
   void scan();
 

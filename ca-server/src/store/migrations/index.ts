@@ -3,8 +3,10 @@ import * as certificates from './001_certificates.js';
 import * as acme from './002_acme.js';
 import * as crls from './003_crls.js';
 import * as agentReports from './004_agent_reports.js';
+import * as audit from './005_audit.js';
 import * as devices from './006_devices.js';
 import * as users from './007_users.js';
+import * as multiInstance from './009_multi_instance.js';
 
 export interface NamedMigration extends Knex.Migration {
   name: string;
@@ -19,8 +21,10 @@ const migrations: readonly NamedMigration[] = [
   { name: '002_acme', ...acme },
   { name: '003_crls', ...crls },
   { name: '004_agent_reports', ...agentReports },
+  { name: '005_audit', ...audit },
   { name: '006_devices', ...devices },
   { name: '007_users', ...users },
+  { name: '009_multi_instance', ...multiInstance },
 ];
 
 /** Migrations compiled into the code, so dist/ runs them without scanning a directory. */
