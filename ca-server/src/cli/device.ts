@@ -1,11 +1,10 @@
 import type { Command } from 'commander';
 import { describeMaintenanceWindow, parseMaintenanceWindow } from '../policy/maintenance-window.js';
 import { addDevice, listDevices, removeDevice, showDevice } from '../policy/devices.js';
-import type { ServiceDeps } from '../policy/service.js';
-import type { CertificateRecord, Device, Store } from '../store/index.js';
+import type { CertificateRecord, Device } from '../store/index.js';
 import { collect } from './options.js';
 import { info, printListing } from './output.js';
-import { cliActor, cliRecorder } from './recorder.js';
+import { cliActor, withAuditedStore } from './recorder.js';
 import { storeTargetOptions, withStore, type StoreTargetOptions } from './store-target.js';
 
 export function registerDeviceCommands(program: Command): void {
@@ -49,8 +48,6 @@ interface AddOptions extends StoreTargetOptions {
   json?: boolean;
 }
 
-const deps = (store: Store): ServiceDeps => ({ store, audit: cliRecorder(store) });
-
 async function add(opts: AddOptions): Promise<void> {
   if (opts.timeZone !== undefined && opts.maintenance === undefined) throw new Error('--time-zone needs --maintenance');
   const timeZone = opts.timeZone ?? Intl.DateTimeFormat().resolvedOptions().timeZone;
@@ -65,7 +62,7 @@ async function add(opts: AddOptions): Promise<void> {
     ...(opts.hl7Facility !== undefined ? { hl7Facility: opts.hl7Facility } : {}),
     ...(opts.maintenance !== undefined ? { maintenanceWindow: parseMaintenanceWindow(opts.maintenance, timeZone) } : {}),
   };
-  const { device, eab } = await withStore(opts, (store) => addDevice(deps(store), input, cliActor()));
+  const { device, eab } = await withAuditedStore(opts, (store, audit) => addDevice({ store, audit }, input, cliActor()));
   if (opts.json) {
     info(JSON.stringify({ device, eab }));
     return;
@@ -110,7 +107,7 @@ async function show(opts: StoreTargetOptions & { name: string; json?: boolean })
 }
 
 async function remove(opts: StoreTargetOptions & { name: string }): Promise<void> {
-  const device = await withStore(opts, (store) => removeDevice(deps(store), opts.name, cliActor()));
+  const device = await withAuditedStore(opts, (store, audit) => removeDevice({ store, audit }, opts.name, cliActor()));
   info(`removed device ${device.name}: its accounts can order nothing more; its certificates stay valid until revoked or expired`);
 }
 
