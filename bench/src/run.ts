@@ -165,12 +165,15 @@ async function storm(rig: Rig, held: Device[]): Promise<StormResult> {
   const n = rig.o.storm;
   const devices = held.filter(Boolean).slice(0, n);
   if (devices.length < n) {
-    rig.progress(`storm: giving ${n - devices.length} more devices a certificate first`);
-    const more = await inPool(n - devices.length, rig.o.clients, async (i) => {
+    const missing = n - devices.length;
+    let given = 0;
+    const ticker = reporter(rig.progress, () => `storm: ${given}/${missing} more devices have a certificate`);
+    const more = await inPool(missing, rig.o.clients, async (i) => {
       const d = await enrol(rig, rig.o.clients + i);
       await d.obtain();
+      given++;
       return d;
-    });
+    }).finally(() => clearInterval(ticker));
     const lost = more.filter((d) => d instanceof Error);
     if (lost.length) throw new Error(`storm setup: ${lost.length} devices got no certificate (first: ${(lost[0] as Error).message})`);
     devices.push(...(more as Device[]));

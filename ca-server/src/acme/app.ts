@@ -19,7 +19,7 @@ export function createAcmeApp(acme: AcmeContext): Koa {
   const app = new Koa();
   app.proxy = false;
   const router = new Router({ prefix: ACME_PREFIX });
-  const admission = acme.admission ?? new Admission({ maxValidationBacklog: Infinity, maxFinalizing: Infinity, retryAfterMs: 1000 });
+  const admission = acme.admission ?? new Admission({ maxValidationBacklog: Infinity, maxFinalizing: Infinity, maxInFlight: Infinity, retryAfterMs: 1000 });
 
   router.get('/directory', (ctx) => directory(acme, ctx));
   router.head('/new-nonce', (ctx) => {
@@ -51,7 +51,7 @@ export function createAcmeApp(acme: AcmeContext): Koa {
   app.use(async (ctx, next) => {
     const started = process.hrtime.bigint();
     try {
-      await next();
+      await admission.request(next);
       if (ctx.status === 404 && ctx.body === undefined) throw new AcmeProblem('malformed', `no ACME resource at ${ctx.path}`, { status: 404 });
       if (ctx.status === 405) throw new AcmeProblem('malformed', `${ctx.method} is not allowed on ${ctx.path}`, { status: 405 });
     } catch (err) {
