@@ -1,15 +1,15 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startChallTestSrv, type ChallTestSrv } from '../ca-server/test/helpers/dns-challtestsrv.js';
 import { runAgent, startAgentDaemon } from './helpers/agent-cli.js';
-import { startQuickstart, type RunningQuickstart } from './helpers/quickstart.js';
+import { startAgentCa, type AgentCa } from './helpers/agent-ca.js';
+import type { RunningQuickstart } from './helpers/quickstart.js';
+import { exec, MLLP, mllpSession, serialOf, storeInOneAssociation, whenServingOtherThan, writeSampleDicom } from './helpers/peers.js';
 import { freePort, runWith } from './helpers/tools.js';
 
 /**
@@ -19,12 +19,7 @@ import { freePort, runWith } from './helpers/tools.js';
  */
 
 const TIMEOUT = 120_000;
-const MLLP = (text: string) => `\x0b${text}\x1c\x0d`;
 const ACK = (id: string) => MLLP(`MSH|^~\\&|BACKEND|HOSP|WARDCERT|TEST|20260101120000||ACK^A01^ACK|ACK${id}|P|2.5.1\rMSA|AA|${id}\r`);
-
-function exec(cmd: string, args: string[]): Promise<{ code: number; out: string }> {
-  return new Promise((resolve) => execFile(cmd, args, { timeout: 60_000 }, (err, stdout, stderr) => resolve({ code: err ? 1 : 0, out: `${stdout}${stderr}` })));
-}
 
 /** A plaintext MLLP peer that acknowledges every message by its MSH-10. */
 function mllpBackend(): Promise<{ server: Server; port: number }> {
@@ -44,39 +39,9 @@ function mllpBackend(): Promise<{ server: Server; port: number }> {
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, port: (server.address() as { port: number }).port })));
 }
 
-/** An MLLP/TLS session that stays open, sending messages one at a time. */
-async function mllpSession(port: number, ca: string): Promise<{ socket: TLSSocket; send(id: string): Promise<string> }> {
-  const socket = tlsConnect({ host: '127.0.0.1', port, ca, checkServerIdentity: () => undefined });
-  await new Promise<void>((resolve, reject) => {
-    socket.once('secureConnect', () => resolve());
-    socket.once('error', reject);
-  });
-  let buffer = '';
-  const waiting: ((s: string) => void)[] = [];
-  socket.on('data', (d) => {
-    buffer += d.toString('latin1');
-    const end = buffer.indexOf('\x1c\x0d');
-    if (end >= 0) {
-      const frame = buffer.slice(1, end);
-      buffer = buffer.slice(end + 2);
-      waiting.shift()?.(frame);
-    }
-  });
-  return {
-    socket,
-    send: (id) =>
-      new Promise((resolve) => {
-        waiting.push(resolve);
-        socket.write(MLLP(`MSH|^~\\&|WARDCERT|TEST|BACKEND|HOSP|20260101120000||ADT^A01|${id}|P|2.5.1\rEVN|A01|20260101120000\r`));
-      }),
-  };
-}
-
-const serialOf = async (file: string) => (await exec('openssl', ['x509', '-in', file, '-noout', '-serial'])).out.trim().replace('serial=', '').toLowerCase();
-
 describe.skipIf(!runWith('pebble-challtestsrv', 'storescp', 'echoscu', 'storescu', 'dump2dcm', 'openssl'))("the agent's TLS fronts", () => {
   let work: string;
-  let dns: ChallTestSrv;
+  let ca: AgentCa;
   let qs: RunningQuickstart;
   let storescp: ChildProcess;
   let hl7: { server: Server; port: number };
@@ -87,10 +52,8 @@ describe.skipIf(!runWith('pebble-challtestsrv', 'storescp', 'echoscu', 'storescu
 
   beforeAll(async () => {
     work = await mkdtemp(join(tmpdir(), 'wardcert-fronts-'));
-    dns = await startChallTestSrv();
-    const http01 = await freePort();
-    qs = await startQuickstart(join(work, 'ca'), ['--host', '127.0.0.1', '--port', String(await freePort()), '--http-port', String(await freePort()),
-      '--dns-resolver', dns.dnsServer, '--http01-port', String(http01)]);
+    ca = await startAgentCa(work);
+    qs = ca.qs;
     await mkdir(join(work, 'received'));
     const dicomBackend = await freePort();
     storescp = spawn('storescp', ['-od', join(work, 'received'), '-aet', 'ARCHIVE', String(dicomBackend)], { stdio: 'ignore' });
@@ -102,7 +65,7 @@ describe.skipIf(!runWith('pebble-challtestsrv', 'storescp', 'echoscu', 'storescu
       account: { eab: qs.info.eab },
       state: join(work, 'state'),
       certificate: { identifiers: ['gw1.radiology.hospital.test', '127.0.0.1'], profile: 'dicom-node' },
-      challenge: { http01: { listen: `127.0.0.1:${http01}` } },
+      challenge: { http01: { listen: `127.0.0.1:${ca.http01}` } },
       output: { dir: join(work, 'out') },
       listeners: [
         { kind: 'dicom', listen: `127.0.0.1:${ports.dicom}`, backend: `127.0.0.1:${dicomBackend}` },
@@ -123,23 +86,14 @@ describe.skipIf(!runWith('pebble-challtestsrv', 'storescp', 'echoscu', 'storescu
     await daemon?.stop();
     storescp?.kill();
     hl7?.server.close();
-    await qs?.stop();
-    await dns?.stop();
+    await ca?.stop();
     await rm(work, { recursive: true, force: true });
   });
 
   it('lets DCMTK echo and store through the dicom front to a plaintext SCP', async () => {
     const echo = await exec('echoscu', ['+tla', '+cf', join(work, 'out/trust.pem'), '-aec', 'ARCHIVE', '127.0.0.1', String(ports.dicom)]);
     expect(echo.code, echo.out).toBe(0);
-    await writeFile(join(work, 'sc.dump'), [
-      '(0008,0016) UI =SecondaryCaptureImageStorage',
-      '(0008,0018) UI [1.2.826.0.1.3680043.10.543.7.1]',
-      '(0008,0060) CS [OT]',
-      '(0020,000d) UI [1.2.826.0.1.3680043.10.543.7.2]',
-      '(0020,000e) UI [1.2.826.0.1.3680043.10.543.7.3]',
-      '',
-    ].join('\n'));
-    expect((await exec('dump2dcm', [join(work, 'sc.dump'), join(work, 'sc.dcm')])).code).toBe(0);
+    await writeSampleDicom(join(work, 'sc.dump'), join(work, 'sc.dcm'), '1.2.826.0.1.3680043.10.543.7.1');
     const store = await exec('storescu', ['+tla', '+cf', join(work, 'out/trust.pem'), '-aec', 'ARCHIVE', '127.0.0.1', String(ports.dicom), join(work, 'sc.dcm')]);
     expect(store.code, store.out).toBe(0);
     expect((await readdir(join(work, 'received'))).some((f) => f.includes('1.2.826.0.1.3680043.10.543.7.1'))).toBe(true);
@@ -171,38 +125,16 @@ describe.skipIf(!runWith('pebble-challtestsrv', 'storescp', 'echoscu', 'storescu
 
   it('keeps a DICOM association open through a forced renewal', async () => {
     // One association, many C-STOREs: storescu takes several seconds, the renewal happens meanwhile.
-    const files = Array.from({ length: 300 }, () => join(work, 'sc.dcm'));
-    let finishedAt = 0;
-    const store = new Promise<{ code: number | null; out: string }>((resolve) => {
-      let out = '';
-      const child = spawn('storescu', ['+tla', '+cf', join(work, 'out/trust.pem'), '-aec', 'ARCHIVE', '127.0.0.1', String(ports.dicom), ...files]);
-      child.stdout.on('data', (d) => (out += d));
-      child.stderr.on('data', (d) => (out += d));
-      child.on('exit', (code) => {
-        finishedAt = Date.now();
-        resolve({ code, out });
-      });
-    });
+    const store = storeInOneAssociation(['+tla', '+cf', join(work, 'out/trust.pem'), '-aec', 'ARCHIVE', '127.0.0.1', String(ports.dicom)], join(work, 'sc.dcm'), 300);
     await sleep(500);
     const before = await serialOf(join(work, 'out/cert.pem'));
     const renewal = runAgent(['renew', '--config', config, '--force']);
-    // The moment the front serves the new certificate to new connections.
-    let swappedAt = 0;
-    while (!swappedAt && finishedAt === 0) {
-      const probe = tlsConnect({ host: '127.0.0.1', port: ports.dicom, ca: trust, checkServerIdentity: () => undefined });
-      const served = await new Promise<string>((resolve) => {
-        probe.once('secureConnect', () => resolve(probe.getPeerCertificate().serialNumber.toLowerCase()));
-        probe.once('error', () => resolve(before));
-      });
-      probe.destroy();
-      if (served !== before) swappedAt = Date.now();
-      else await sleep(100);
-    }
-    const result = await store;
+    const swappedAt = await whenServingOtherThan(ports.dicom, before, () => store.finishedAt() > 0);
+    const result = await store.result;
     expect(JSON.parse((await renewal).stdout)).toMatchObject({ renewed: true });
     expect(result.code, result.out).toBe(0);
     expect(swappedAt).toBeGreaterThan(0);
-    expect(finishedAt).toBeGreaterThan(swappedAt); // the association was still open when the certificate changed
+    expect(store.finishedAt()).toBeGreaterThan(swappedAt); // the association was still open when the certificate changed
   }, TIMEOUT);
 
   it('reports its status to the CA, signed with its account key, for the dashboard', async () => {

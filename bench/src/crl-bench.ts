@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import pino from 'pino';
-import { createCrlPublisher, loadIssuingCa, loadServerConfig, openStore } from '@wardcert/ca-server';
+import { createAuditRecorder, createCrlPublisher, loadIssuingCa, loadServerConfig, openStore } from '@wardcert/ca-server';
 
 export interface CrlResult {
   stored: number;
@@ -39,7 +39,7 @@ export async function crlBench(o: { wardcertConfig: string; crlUrl: string; coun
       if ((i * o.revokedPercent) % 100 < o.revokedPercent && (await store.certificates.markRevoked(serial, 1, new Date(now)))) revoked++;
       if (i % 10_000 === 9_999) progress(`crl: seeded ${i + 1}/${o.count}`);
     }
-    const publisher = createCrlPublisher({ store, ca, logger: pino({ level: 'silent' }) });
+    const publisher = createCrlPublisher({ store, ca, logger: pino({ level: 'silent' }), audit: createAuditRecorder({ store }) });
     const started = performance.now();
     await publisher.regenerate('bench');
     const crlSignMs = performance.now() - started;

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { certId } from '../src/acme/cert-id.js';
 import { TestAcmeClient } from './helpers/acme-client.js';
 import { deviceCsr, startAcmeFixture, type AcmeFixture } from './helpers/acme-fixture.js';
+import { issueThroughFixture, registerThroughFixture, until } from './helpers/acme-flow.js';
 
 let f: AcmeFixture;
 const ERR = 'urn:ietf:params:acme:error:';
@@ -16,47 +17,10 @@ afterAll(async () => {
   await f?.close();
 });
 
-async function registered(identifiers: string[] = []): Promise<TestAcmeClient> {
-  const c = await TestAcmeClient.create(f.directoryUrl);
-  const eab = await f.store.eab.create({ identifiers }, new Date());
-  const res = await c.register(eab, { contact: ['mailto:pacs-admin@hospital.test'] });
-  expect(res.status).toBe(201);
-  return c;
-}
-
-async function until<T>(fn: () => Promise<T>, done: (v: T) => boolean, ms = 10_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (done(v) || Date.now() > end) return v;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const registered = (identifiers: string[] = []) => registerThroughFixture(f, identifiers);
 
 /** Orders, answers http-01 for every authorization, finalizes; returns the order and the chain. */
-async function issue(c: TestAcmeClient, identifiers: { type: 'dns' | 'ip'; value: string }[], extra: Record<string, unknown> = {}) {
-  const order = await c.post(c.directory.newOrder, { identifiers, ...extra });
-  expect(order.status, JSON.stringify(order.body)).toBe(201);
-  const thumb = await c.thumbprint();
-  for (const url of order.body.authorizations) {
-    const authz = await c.post(url, undefined);
-    const http = authz.body.challenges.find((ch: any) => ch.type === 'http-01');
-    f.responder.set(http.token, `${http.token}.${thumb}`);
-    expect((await c.post(http.url, {})).status).toBe(200);
-    const final = await until(() => c.post(url, undefined), (r) => r.body.status !== 'pending');
-    expect(final.body.status, JSON.stringify(final.body)).toBe('valid');
-  }
-  const orderUrl = order.headers.get('location')!;
-  const ready = await until(() => c.post(orderUrl, undefined), (r) => r.body.status === 'ready');
-  expect(ready.body.status).toBe('ready');
-  const { csr, keys } = await deviceCsr(identifiers);
-  const fin = await c.post(order.body.finalize, { csr });
-  expect(fin.status, JSON.stringify(fin.body)).toBe(200);
-  expect(fin.body.status).toBe('valid');
-  const chain = await c.post(fin.body.certificate, undefined);
-  expect(chain.headers.get('content-type')).toBe('application/pem-certificate-chain');
-  return { orderUrl, order: fin.body, chain: chain.body as string, keys };
-}
+const issue = (c: TestAcmeClient, identifiers: { type: 'dns' | 'ip'; value: string }[], extra: Record<string, unknown> = {}) => issueThroughFixture(f, c, identifiers, extra);
 
 describe('the directory and nonces', () => {
   it('lists resources, renewalInfo, profiles and that EAB is required', async () => {

@@ -9,10 +9,11 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } 
 import { initRoot, installIntermediate, requestIntermediate, signIntermediateRequest } from '../src/ca/ceremony.js';
 import { loadIssuingCa, type IssuingCa } from '../src/pki/issuing-ca.js';
 import { caLayout, rootLayout } from '../src/pki/layout.js';
+import { createAuditRecorder } from '../src/audit/recorder.js';
 import { createCrlPublisher, type CrlPublisher } from '../src/revocation/index.js';
-import { openStore, type NewCertificate, type Store, type StoreOptions } from '../src/store/index.js';
+import { openStore, type NewCertificate, type Store } from '../src/store/index.js';
 import { openssl } from './helpers/openssl.js';
-import { createPostgresSchema, runPostgresTests } from './helpers/postgres.js';
+import { storeBackends, type StoreLocation } from './helpers/store-backends.js';
 
 const PASS = 'crl publisher test passphrase';
 const HOUR = 3_600_000;
@@ -77,38 +78,16 @@ function recordingLogger() {
   return { logger: pino({ level: 'info' }, stream), signed };
 }
 
-interface Location {
-  options: StoreOptions;
-  dispose(): Promise<void>;
-}
-
-const backends = [
-  {
-    name: 'sqlite',
-    enabled: true,
-    async location(): Promise<Location> {
-      const dataDir = await mkdtemp(join(tmpdir(), 'wardcert-crlpub-store-'));
-      return { options: { dataDir }, dispose: () => rm(dataDir, { recursive: true, force: true }) };
-    },
-  },
-  {
-    name: 'postgres',
-    enabled: runPostgresTests,
-    async location(): Promise<Location> {
-      const { url, drop } = await createPostgresSchema();
-      return { options: { url }, dispose: drop };
-    },
-  },
-] as const;
+const backends = storeBackends('wardcert-crlpub-store');
 
 for (const backend of backends) {
   describe.skipIf(!backend.enabled)(`CRL publisher on ${backend.name}`, () => {
-    let location: Location;
+    let location: StoreLocation;
     let store: Store;
     // Filled as each resource comes up, so a failed setup never closes another test's resources.
     const cleanups: (() => Promise<void> | void)[] = [];
     const publisher = (o: { store?: Store; logger?: pino.Logger; validityMs?: number; regenerateBeforeMs?: number } = {}): CrlPublisher => {
-      const p = createCrlPublisher({ store: o.store ?? store, ca, logger: o.logger ?? silent, ...(o.validityMs ? { validityMs: o.validityMs, regenerateBeforeMs: o.regenerateBeforeMs } : {}) });
+      const p = createCrlPublisher({ store: o.store ?? store, ca, logger: o.logger ?? silent, audit: createAuditRecorder({ store: o.store ?? store }), ...(o.validityMs ? { validityMs: o.validityMs, regenerateBeforeMs: o.regenerateBeforeMs } : {}) });
       cleanups.push(() => p.stop());
       return p;
     };
@@ -131,7 +110,7 @@ for (const backend of backends) {
       expect(first.number).toBe(1n);
       expect(first.nextUpdate.getTime() - first.thisUpdate.getTime()).toBe(DAY);
       expect(first.thisUpdate.getTime()).toBeGreaterThanOrEqual(before - 1000);
-      const parsed = new x509.X509Crl(first.der);
+      const parsed = new x509.X509Crl(Buffer.from(first.der));
       expect(parsed.issuer).toBe(ca.cert.subject);
       expect(parsed.entries).toHaveLength(0);
       const { text, number } = await opensslCrl(first.der);
@@ -224,7 +203,7 @@ for (const backend of backends) {
 
       await store.certificates.insert(certificate('4b01'));
       await store.certificates.markRevoked('4b01', 4, new Date());
-      await vi.waitFor(async () => expect(new x509.X509Crl((await crl.current()).der).findRevoked('4b01')).toBeTruthy(), { timeout: 1500, interval: 50 });
+      await vi.waitFor(async () => expect(new x509.X509Crl(Buffer.from((await crl.current()).der)).findRevoked('4b01')).toBeTruthy(), { timeout: 1500, interval: 50 });
 
       crl.stop();
       const stopped = (await store.crls.current(ca.keyId))!.number;
@@ -246,8 +225,8 @@ for (const backend of backends) {
 describe('CRL publisher options', () => {
   it('refuses timings where the CRL would be due as soon as it is signed', () => {
     const store = {} as Store;
-    expect(() => createCrlPublisher({ store, ca, logger: silent, validityMs: HOUR, regenerateBeforeMs: HOUR })).toThrow(RangeError);
-    expect(() => createCrlPublisher({ store, ca, logger: silent, regenerateBeforeMs: 0 })).toThrow(RangeError);
-    expect(() => createCrlPublisher({ store, ca, logger: silent, validityMs: Number.NaN })).toThrow(RangeError);
+    expect(() => createCrlPublisher({ store, ca, logger: silent, audit: createAuditRecorder({ store }), validityMs: HOUR, regenerateBeforeMs: HOUR })).toThrow(RangeError);
+    expect(() => createCrlPublisher({ store, ca, logger: silent, audit: createAuditRecorder({ store }), regenerateBeforeMs: 0 })).toThrow(RangeError);
+    expect(() => createCrlPublisher({ store, ca, logger: silent, audit: createAuditRecorder({ store }), validityMs: Number.NaN })).toThrow(RangeError);
   });
 });

@@ -11,18 +11,24 @@ export function runAgent(args: string[], timeoutMs = 120_000): Promise<{ code: n
   });
 }
 
-/** The daemon as a child process, with its output kept for assertions. */
-export function startAgentDaemon(config: string) {
+/** A Node program as a child process, with its output kept for assertions. */
+export function startNodeProgram(script: string, args: string[]) {
   let out = '';
-  const child = spawn(process.execPath, [AGENT_BIN, 'run', '--config', config], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout.on('data', (d) => (out += d));
   child.stderr.on('data', (d) => (out += d));
   const exited = new Promise<number>((resolve) => child.once('exit', (code) => resolve(code ?? -1)));
   return {
     out: () => out,
+    exitCode: () => child.exitCode,
     async stop() {
       if (child.exitCode === null) child.kill('SIGTERM');
       return exited;
     },
   };
+}
+
+/** The daemon as a child process, with its output kept for assertions. */
+export function startAgentDaemon(config: string) {
+  return startNodeProgram(AGENT_BIN, ['run', '--config', config]);
 }

@@ -25,6 +25,8 @@ export interface OrderRequest {
 }
 
 const POLL_MS = 1000;
+/** Finalize requests for one order at most: the first, and retries after its answer was lost. */
+const FINALIZE_ATTEMPTS = 3;
 
 /** The n-th pause (from 0): short polls find a quick validation at once, a slow one is not hammered. */
 const pollDelay = (pollMs: number, n: number) => Math.min(pollMs * 2 ** n, Math.max(pollMs, POLL_MS));
@@ -41,10 +43,16 @@ export async function obtainCertificate(t: AcmeTransport, req: OrderRequest, sle
     await authorize(t, url, thumbprint, req.solvers, deadline, pollMs, sleep);
   }
   let order = await waitForOrder(t, orderUrl, ['ready', 'valid'], deadline, pollMs, sleep);
-  if (order.status === 'ready') {
-    // A CA that issues at once answers finalize with the valid order: no poll needed.
-    order = (await finalizeOrder(t, order.finalize, req.csr)).body;
-    if (order.status !== 'valid') order = await waitForOrder(t, orderUrl, ['valid'], deadline, pollMs, sleep);
+  for (let attempt = 1; order.status === 'ready'; attempt++) {
+    try {
+      // A CA that issues at once answers finalize with the valid order: no poll needed.
+      order = (await finalizeOrder(t, order.finalize, req.csr)).body;
+    } catch (err) {
+      // orderNotReady after a retried finalize: the first went through, or the CA instance that
+      // took it died holding the order (RFC 8555 s7.4). The order says which; poll it.
+      if (!(err instanceof AcmeError && err.is('orderNotReady')) || attempt >= FINALIZE_ATTEMPTS) throw err;
+    }
+    if (order.status !== 'valid') order = await waitForOrder(t, orderUrl, ['ready', 'valid'], deadline, pollMs, sleep);
   }
   if (!order.certificate) throw new Error('the order is valid but names no certificate');
   return (await downloadCertificate(t, order.certificate)).body;

@@ -12,7 +12,7 @@ async function ownAuthorization(acme: AcmeContext, id: string, accountId: string
   const authz = await acme.store.orders.authorization(id);
   if (!authz || authz.accountId !== accountId) throw notFound('this authorization');
   if (authz.status === 'pending' && authz.expiresAt <= acme.now()) {
-    await acme.store.orders.expire(acme.now());
+    await acme.store.orders.expire(acme.now(), authz.orderId);
     return (await acme.store.orders.authorization(id))!;
   }
   return authz;

@@ -1,6 +1,6 @@
 import { BlockList, isIP } from 'node:net';
 import { z } from 'zod';
-import { describeConstraints, withinConstraints, type ConstraintSet, type Identifier } from '../pki/name-constraints.js';
+import { describeConstraints, normaliseCidr, normaliseDnsSuffix, withinConstraints, type ConstraintSet, type Identifier } from '../pki/name-constraints.js';
 import { AcmeProblem, ACME_ERROR_PREFIX, type Subproblem } from './problems.js';
 
 export const identifierSchema = z.object({ type: z.string().max(16), value: z.string().max(253) }).strict();
@@ -22,6 +22,13 @@ export function normaliseIdentifier(id: { type: string; value: string }): Identi
     return { type: 'ip', value: family === 6 ? new URL(`http://[${id.value}]`).hostname.slice(1, -1) : id.value };
   }
   return undefined;
+}
+
+/** Validates an allow-list entry: "gw1.hospital.test", ".radiology.hospital.test", "10.20.1.5" or "10.20.0.0/16". */
+export function normaliseAllowEntry(entry: string): string {
+  if (entry.includes('/')) return normaliseCidr(entry);
+  if (isIP(entry)) return entry;
+  return entry.startsWith('.') ? `.${normaliseDnsSuffix(entry)}` : normaliseDnsSuffix(entry);
 }
 
 /** True when an identifier matches an allow-list entry: an exact name, a ".suffix", or a CIDR block. */

@@ -2,8 +2,10 @@ import type Koa from 'koa';
 import { z } from 'zod';
 import type { ChallengeType, Order } from '../store/index.js';
 import type { Identifier } from '../pki/name-constraints.js';
+import { recordForRequest } from './audit.js';
 import { authenticate } from './authenticate.js';
 import type { AcmeContext } from './context.js';
+import { accountAllowedIdentifiers } from '../policy/devices.js';
 import { checkOrderIdentifiers, identifierSchema } from './identifiers.js';
 import { AcmeProblem, notFound } from './problems.js';
 import { parseCertId } from './cert-id.js';
@@ -37,7 +39,7 @@ export async function newOrder(acme: AcmeContext, ctx: Koa.Context): Promise<voi
   const identifiers = checkOrderIdentifiers(body.data.identifiers, {
     allowDns: acme.policy.allowDns,
     allowIp: acme.policy.allowIp,
-    accountAllowed: account.allowedIdentifiers,
+    accountAllowed: await accountAllowedIdentifiers(acme.store, account),
     constraints: acme.ca.constraints,
     profileTypes: profile.identifiers.types,
     profileName: profile.name,
@@ -67,6 +69,12 @@ export async function newOrder(acme: AcmeContext, ctx: Koa.Context): Promise<voi
     throw err;
   }
   acme.logger.info({ event: 'order.created', account: account.id, order: created.order.id, identifiers: identifiers.map((i) => i.value), profile: profile.name }, 'ACME order created');
+  await recordForRequest(acme, ctx, {
+    type: 'order.created',
+    outcome: 'success',
+    subject: { kind: 'order', id: created.order.id },
+    details: { identifiers: identifiers.map((i) => `${i.type}:${i.value}`), profile: profile.name, replaces },
+  });
   ctx.status = 201;
   ctx.set('Location', acme.urls.order(created.order.id));
   ctx.body = orderView(created.order, created.authorizations.map((a) => a.id), acme.urls);
@@ -95,12 +103,18 @@ async function checkReplaces(acme: AcmeContext, certId: string, accountId: strin
   return certId;
 }
 
-/** The order as it stands, first settling expiry (the sweeper may not have run yet). */
+/**
+ * The order as it stands, first settling a finalization whose instance died and expiry (the
+ * sweeper may not have run yet): a stalled order becomes ready again, or invalid once expired.
+ */
 export async function currentOrder(acme: AcmeContext, id: string, accountId: string): Promise<Order> {
   let order = await acme.store.orders.byId(id);
   if (!order || order.accountId !== accountId) throw notFound('this order');
-  if ((order.status === 'pending' || order.status === 'ready') && order.expiresAt <= acme.now()) {
-    await acme.store.orders.expire(acme.now());
+  const now = acme.now();
+  const due = (order.status === 'pending' || order.status === 'ready') && order.expiresAt <= now;
+  if (due || order.status === 'processing') {
+    await acme.store.orders.recoverStalled(now, id);
+    await acme.store.orders.expire(now, id);
     order = (await acme.store.orders.byId(id))!;
   }
   return order;

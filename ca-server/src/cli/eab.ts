@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
-import { isIP } from 'node:net';
-import { normaliseCidr, normaliseDnsSuffix } from '../pki/name-constraints.js';
+import { normaliseAllowEntry } from '../acme/identifiers.js';
+import { newEnrolmentCredential } from '../policy/devices.js';
 import { info } from './output.js';
+import { cliActor, cliRecorder } from './recorder.js';
 import { storeTargetOptions, withStore, type StoreTargetOptions } from './store-target.js';
 
 export function registerEabCommands(program: Command): void {
@@ -22,23 +23,27 @@ interface CreateOptions extends StoreTargetOptions {
   json?: boolean;
 }
 
-/** Validates an allow-list entry: "gw1.hospital.test", ".radiology.hospital.test", "10.20.1.5" or "10.20.0.0/16". */
-export function normaliseAllowEntry(entry: string): string {
-  if (entry.includes('/')) return normaliseCidr(entry);
-  if (isIP(entry)) return entry;
-  return entry.startsWith('.') ? `.${normaliseDnsSuffix(entry)}` : normaliseDnsSuffix(entry);
-}
-
+/** A device in the inventory gets a credential for its current identifiers; any other name is a free label. */
 async function create(opts: CreateOptions): Promise<void> {
   if (opts.device !== undefined && !/^[\w.-]{1,128}$/.test(opts.device)) throw new Error('--device: letters, digits, dot, dash and underscore, at most 128');
   const identifiers = (opts.identifiers ?? []).map(normaliseAllowEntry);
-  const credential = await withStore(opts, (store) => store.eab.create({ deviceId: opts.device ?? null, identifiers }, new Date()));
+  const credential = await withStore(opts, async (store) => {
+    const audit = cliRecorder(store);
+    const device = opts.device === undefined ? undefined : await store.devices.byName(opts.device);
+    if (device) {
+      if (identifiers.length) throw new Error(`--identifiers: device ${device.name} is in the inventory; its own identifiers apply (change them there)`);
+      return { ...(await newEnrolmentCredential({ store, audit }, device.id, cliActor())), identifiers: device.allowedIdentifiers };
+    }
+    const made = await store.eab.create({ deviceId: opts.device ?? null, identifiers }, new Date());
+    await audit.record({ type: 'eab.created', outcome: 'success', ...cliActor(), subject: { kind: 'eab', id: made.kid }, details: { device: opts.device ?? null, identifiers } });
+    return made;
+  });
   if (opts.json) {
     info(JSON.stringify({ kid: credential.kid, hmacKey: credential.hmacKey }));
     return;
   }
   info(`kid:     ${credential.kid}`);
   info(`hmacKey: ${credential.hmacKey}`);
-  info(`single use: it binds the first ACME account that presents it${credential.deviceId ? ` (device ${credential.deviceId})` : ''}`);
-  if (identifiers.length) info(`that account may order only: ${identifiers.join(', ')}`);
+  info(`single use: it binds the first ACME account that presents it${opts.device ? ` (device ${opts.device})` : ''}`);
+  if (credential.identifiers.length) info(`that account may order only: ${credential.identifiers.join(', ')}`);
 }

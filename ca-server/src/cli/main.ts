@@ -1,13 +1,16 @@
 import { runCli } from '@wardcert/common';
 import { Command } from 'commander';
+import { registerAuditCommands } from './audit.js';
 import { registerIntermediateCommands } from './intermediate.js';
 import { registerIssueCommand } from './issue.js';
 import { registerProfileCommands } from './profile.js';
 import { registerRootCommands } from './root.js';
+import { registerDeviceCommands } from './device.js';
 import { registerEabCommands } from './eab.js';
 import { registerQuickstartCommand } from './quickstart.js';
 import { registerRenewNowCommand } from './renew-now.js';
 import { registerServeCommand } from './serve.js';
+import { registerUserCommands } from './user.js';
 
 export function buildProgram(): Command {
   const program = new Command('wardcert-ca')
@@ -21,7 +24,10 @@ export function buildProgram(): Command {
   registerServeCommand(program);
   registerQuickstartCommand(program);
   registerEabCommands(program);
+  registerDeviceCommands(program);
+  registerUserCommands(program);
   registerRenewNowCommand(program);
+  registerAuditCommands(program);
   return program;
 }
 

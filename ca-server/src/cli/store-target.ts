@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { loadServerConfig } from '../config/server-config.js';
-import { openStore, type Store } from '../store/index.js';
+import { loadServerConfig, type ServerConfig } from '../config/server-config.js';
+import { openStore, type Store, type StoreOptions } from '../store/index.js';
 
 export interface StoreTargetOptions {
   data?: string;
@@ -16,14 +16,24 @@ export function storeTargetOptions(cmd: Command): Command {
     .option('--database <url>', 'PostgreSQL URL, overriding the default store');
 }
 
-export async function openTargetStore(o: StoreTargetOptions): Promise<Store> {
+/** The store the options name, and the config file when one was given. */
+export interface StoreTarget {
+  store: StoreOptions;
+  config?: ServerConfig;
+}
+
+export async function resolveStoreTarget(o: StoreTargetOptions): Promise<StoreTarget> {
   if (o.config) {
     const config = await loadServerConfig(o.config);
     const url = o.database ?? config.database;
-    return openStore({ dataDir: config.data, ...(url ? { url } : {}) });
+    return { store: { dataDir: config.data, ...(url ? { url } : {}) }, config };
   }
   if (!o.data && !o.database) throw new Error('name the store with --data DIR, --config FILE or --database URL');
-  return openStore({ ...(o.data ? { dataDir: o.data } : {}), ...(o.database ? { url: o.database } : {}) });
+  return { store: { ...(o.data ? { dataDir: o.data } : {}), ...(o.database ? { url: o.database } : {}) } };
+}
+
+export async function openTargetStore(o: StoreTargetOptions): Promise<Store> {
+  return openStore((await resolveStoreTarget(o)).store);
 }
 
 export async function withStore<T>(o: StoreTargetOptions, fn: (store: Store) => Promise<T>): Promise<T> {

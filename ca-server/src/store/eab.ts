@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import { randomBytes } from 'node:crypto';
 import { fromMillis, type Millis } from './columns.js';
 import { randomId } from './ids.js';
+import { isSealed, type SecretBox } from './secret-box.js';
 
 export interface EabCredential {
   kid: string;
@@ -15,10 +16,13 @@ export interface EabCredential {
 }
 
 export interface EabRepository {
-  create(input: { deviceId?: string | null; identifiers: string[] }, now: Date): Promise<EabCredential>;
+  /** The returned credential carries the key in the clear, to be shown once; the store keeps it sealed. */
+  create(input: { deviceId?: string | null; identifiers: string[]; trx?: Knex.Transaction }, now: Date): Promise<EabCredential>;
   byKid(kid: string): Promise<EabCredential | undefined>;
   /** Binds the credential to an account; false when another account already used it. */
   bind(kid: string, accountId: string, now: Date, trx?: Knex.Transaction): Promise<boolean>;
+  /** Seals keys that an older version stored in plaintext; returns how many. */
+  sealPlaintextKeys(): Promise<number>;
 }
 
 interface Row {
@@ -41,23 +45,41 @@ function hmacKey(): string {
   }
 }
 
-export function eabRepository(db: Knex): EabRepository {
+/** The HMAC key is sealed at rest with the kid as context (see secret-box.ts). */
+export function eabRepository(db: Knex, secrets: SecretBox): EabRepository {
+  const fromRow = async (row: Row): Promise<EabCredential> => ({
+    kid: row.kid,
+    hmacKey: isSealed(row.hmac_key) ? await secrets.open(row.hmac_key, row.kid) : row.hmac_key,
+    deviceId: row.device_id,
+    identifiers: JSON.parse(row.identifiers) as string[],
+    createdAt: fromMillis(row.created_at),
+    accountId: row.account_id,
+  });
   return {
     async create(input, now) {
+      const kid = `kid-${randomId()}`;
+      const key = hmacKey();
       const row = {
-        kid: `kid-${randomId()}`,
-        hmac_key: hmacKey(),
+        kid,
+        hmac_key: await secrets.seal(key, kid),
         device_id: input.deviceId ?? null,
         identifiers: JSON.stringify(input.identifiers),
         created_at: now.getTime(),
         account_id: null,
       };
-      await db('eab_credentials').insert(row);
-      return fromRow(row);
+      await (input.trx ?? db)('eab_credentials').insert(row);
+      return { kid, hmacKey: key, deviceId: row.device_id, identifiers: input.identifiers, createdAt: now, accountId: null };
     },
     async byKid(kid) {
       const row = await db<Row>('eab_credentials').where({ kid }).first();
       return row ? fromRow(row) : undefined;
+    },
+    async sealPlaintextKeys() {
+      const rows = await db<Row>('eab_credentials').whereNot('hmac_key', 'like', 'v1.%').select('kid', 'hmac_key');
+      for (const row of rows) {
+        await db('eab_credentials').where({ kid: row.kid, hmac_key: row.hmac_key }).update({ hmac_key: await secrets.seal(row.hmac_key, row.kid) });
+      }
+      return rows.length;
     },
     async bind(kid, accountId, now, trx) {
       const updated = await (trx ?? db)('eab_credentials')
@@ -66,16 +88,5 @@ export function eabRepository(db: Knex): EabRepository {
         .update({ account_id: accountId, used_at: now.getTime() });
       return updated === 1;
     },
-  };
-}
-
-function fromRow(row: Row): EabCredential {
-  return {
-    kid: row.kid,
-    hmacKey: row.hmac_key,
-    deviceId: row.device_id,
-    identifiers: JSON.parse(row.identifiers) as string[],
-    createdAt: fromMillis(row.created_at),
-    accountId: row.account_id,
   };
 }

@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 import { randomBytes } from 'node:crypto';
 import { fromMillis, fromNullableMillis, type Millis } from './columns.js';
 import { randomId } from './ids.js';
-import type { Identifier } from './certificates.js';
+import { certificateRepository, type Identifier, type NewCertificate } from './certificates.js';
 
 export type OrderStatus = 'pending' | 'ready' | 'processing' | 'valid' | 'invalid';
 export type AuthorizationStatus = 'pending' | 'valid' | 'invalid' | 'deactivated' | 'expired' | 'revoked';
@@ -79,8 +79,6 @@ export interface OrderRepository {
   byId(id: string): Promise<Order | undefined>;
   idsByAccount(accountId: string, limit: number, before?: Date): Promise<{ id: string; createdAt: Date }[]>;
   authorizationIds(orderId: string): Promise<string[]>;
-  /** Conditional transition: only from one of `from`; false when the order was elsewhere. */
-  transition(id: string, from: OrderStatus[], to: OrderStatus, extra?: { error?: StoredProblem; certificateSerial?: string }): Promise<boolean>;
   authorization(id: string): Promise<Authorization | undefined>;
   authorizationsOf(orderId: string): Promise<Authorization[]>;
   deactivateAuthorization(id: string): Promise<boolean>;
@@ -93,8 +91,23 @@ export interface OrderRepository {
   claimChallenges(now: Date, leaseMs: number, limit: number): Promise<ChallengeWork[]>;
   /** Records a validation result and carries it to the authorization and the order. */
   finishChallenge(id: string, outcome: ChallengeOutcome): Promise<void>;
-  /** Orders and authorizations past their expiry become invalid / expired. */
-  expire(now: Date): Promise<number>;
+  /**
+   * ready -> processing for one finalization, held until `until`; returns its token, or undefined
+   * when the order was not ready (another request, maybe on another instance, is finalizing it).
+   */
+  beginFinalize(id: string, now: Date, until: Date): Promise<string | undefined>;
+  /**
+   * In one transaction: stores the certificate and makes the order valid, only while `token` still
+   * holds it. False when the finalization was handed back meanwhile: then nothing is stored.
+   * Throws DuplicateSerialError (and changes nothing) when the serial is taken.
+   */
+  completeFinalize(id: string, token: string, certificate: NewCertificate): Promise<boolean>;
+  /** processing -> ready for a finalization that failed; someone else's is left alone. */
+  abandonFinalize(id: string, token: string): Promise<void>;
+  /** Finalizations whose instance died (past their deadline) hand their orders back as ready. */
+  recoverStalled(now: Date, orderId?: string): Promise<number>;
+  /** Orders and authorizations past their expiry become invalid / expired (only `orderId`'s when given). */
+  expire(now: Date, orderId?: string): Promise<number>;
 }
 
 interface OrderRow {
@@ -110,6 +123,8 @@ interface OrderRow {
   certificate_serial: string | null;
   replaces: string | null;
   created_at: Millis;
+  finalize_token?: string | null;
+  processing_until?: Millis | null;
 }
 
 interface AuthzRow {
@@ -199,13 +214,6 @@ export function orderRepository(db: Knex): OrderRepository {
       return rows.map((r) => r.id);
     },
 
-    async transition(id, from, to, extra = {}) {
-      const patch: Partial<OrderRow> = { status: to };
-      if (extra.error) patch.error = JSON.stringify(extra.error);
-      if (extra.certificateSerial) patch.certificate_serial = extra.certificateSerial;
-      return (await db('orders').where({ id }).whereIn('status', from).update(patch)) === 1;
-    },
-
     async authorization(id) {
       const row = await db<AuthzRow>('authorizations').where({ id }).first();
       return row ? (await authzWithChallenges([row]))[0] : undefined;
@@ -252,19 +260,20 @@ export function orderRepository(db: Knex): OrderRepository {
     },
 
     async claimChallenges(now, leaseMs, limit) {
-      const candidates = await db<ChallengeRow & { lease_until: Millis | null }>('challenges')
+      const due = db('challenges')
         .where({ status: 'processing' })
         .andWhere((q) => q.whereNull('lease_until').orWhere('lease_until', '<', now.getTime()))
         .limit(limit)
         .select('id');
+      // One statement takes the lease. On pg, SKIP LOCKED lets racing instances each take other
+      // challenges instead of queueing for the same ones; SQLite's single writer needs no lock.
+      if (isPostgres(db)) due.forUpdate().skipLocked();
+      const won: { id: string }[] = await db('challenges')
+        .whereIn('id', due)
+        .update({ lease_until: now.getTime() + leaseMs, attempts: db.raw('attempts + 1') })
+        .returning('id');
       const claimed: ChallengeWork[] = [];
-      for (const { id } of candidates) {
-        // The conditional update is the lock: of several instances, exactly one wins each challenge.
-        const won = await db('challenges')
-          .where({ id, status: 'processing' })
-          .andWhere((q) => q.whereNull('lease_until').orWhere('lease_until', '<', now.getTime()))
-          .update({ lease_until: now.getTime() + leaseMs, attempts: db.raw('attempts + 1') });
-        if (won !== 1) continue;
+      for (const { id } of won) {
         const challenge = await repo.challenge(id);
         const authorization = challenge && (await repo.authorization(challenge.authzId));
         if (challenge && authorization) claimed.push({ challenge, authorization, accountId: authorization.accountId });
@@ -283,6 +292,9 @@ export function orderRepository(db: Knex): OrderRepository {
         if ((await trx('challenges').where({ id, status: 'processing' }).update(patch)) !== 1) return;
         const authz = await trx<AuthzRow>('authorizations').where({ id: c.authz_id }).first();
         if (!authz) return;
+        // Two authorizations of one order finishing at once on two instances would each see the
+        // other still pending and leave the order pending for good: the order row serialises them.
+        await lockOrder(trx, authz.order_id);
         if (outcome.status === 'invalid') {
           await trx('authorizations').where({ id: authz.id, status: 'pending' }).update({ status: 'invalid' });
           await trx('orders').where({ id: authz.order_id }).whereIn('status', ['pending', 'ready']).update({
@@ -297,16 +309,58 @@ export function orderRepository(db: Knex): OrderRepository {
       });
     },
 
-    async expire(now) {
+    async beginFinalize(id, now, until) {
+      const token = randomId();
+      const patch = { status: 'processing', finalize_token: token, processing_until: until.getTime() };
+      const won = await db('orders').where({ id, status: 'ready' }).andWhere('expires_at', '>', now.getTime()).update(patch);
+      return won === 1 ? token : undefined;
+    },
+
+    async completeFinalize(id, token, certificate) {
+      return db.transaction(async (trx) => {
+        const held = await trx('orders')
+          .where({ id, status: 'processing', finalize_token: token })
+          .update({ status: 'valid', certificate_serial: certificate.serial, finalize_token: null, processing_until: null });
+        if (held !== 1) return false;
+        // Throws on a taken serial, which rolls the order back to processing under this token.
+        await certificateRepository(trx).insert(certificate);
+        return true;
+      });
+    },
+
+    async abandonFinalize(id, token) {
+      await db('orders').where({ id, status: 'processing', finalize_token: token }).update({ status: 'ready', finalize_token: null, processing_until: null });
+    },
+
+    async recoverStalled(now, orderId) {
+      const q = db('orders').where({ status: 'processing' }).andWhere('processing_until', '<', now.getTime());
+      if (orderId !== undefined) q.andWhere({ id: orderId });
+      return q.update({ status: 'ready', finalize_token: null, processing_until: null });
+    },
+
+    async expire(now, orderId) {
       const t = now.getTime();
-      await db('authorizations').where('expires_at', '<=', t).where({ status: 'pending' }).update({ status: 'expired' });
-      return db('orders').where('expires_at', '<=', t).whereIn('status', ['pending', 'ready']).update({
+      const authz = db('authorizations').where('expires_at', '<=', t).where({ status: 'pending' });
+      const orders = db('orders').where('expires_at', '<=', t).whereIn('status', ['pending', 'ready']);
+      if (orderId !== undefined) {
+        authz.andWhere({ order_id: orderId });
+        orders.andWhere({ id: orderId });
+      }
+      await authz.update({ status: 'expired' });
+      return orders.update({
         status: 'invalid',
         error: JSON.stringify({ type: 'urn:ietf:params:acme:error:malformed', detail: 'the order expired before it was finalized' }),
       });
     },
   };
   return repo;
+}
+
+const isPostgres = (db: Knex) => db.client.config.client === 'pg';
+
+/** Takes the order row's write lock for the rest of the transaction (SQLite's one writer needs none). */
+async function lockOrder(trx: Knex.Transaction, id: string): Promise<void> {
+  if (isPostgres(trx)) await trx('orders').where({ id }).forUpdate().first('id');
 }
 
 function orderFromRow(r: OrderRow): Order {

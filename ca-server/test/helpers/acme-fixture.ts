@@ -2,23 +2,23 @@ import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { createAcmeApp } from '../../src/acme/app.js';
 import type { AcmeContext, AcmePolicy } from '../../src/acme/context.js';
 import { acmeUrls } from '../../src/acme/urls.js';
-import { initRoot, installIntermediate, requestIntermediate, signIntermediateRequest } from '../../src/ca/ceremony.js';
+import { createAuditRecorder } from '../../src/audit/recorder.js';
 import { loadIssuingCa } from '../../src/pki/issuing-ca.js';
-import { caLayout, rootLayout } from '../../src/pki/layout.js';
 import { loadProfiles } from '../../src/pki/profiles.js';
 import { openStore, type Store } from '../../src/store/index.js';
 import { createResolver } from '../../src/validation/index.js';
 import { startValidator } from '../../src/validation/worker.js';
+import type { MetricHooks } from '../../src/server/metrics.js';
+import { FIXTURE_PASSPHRASE, makeCaDataDir } from './ca-dir.js';
 
-export const FIXTURE_PASSPHRASE = 'fixture passphrase, long enough';
-const PASS = FIXTURE_PASSPHRASE;
+export { FIXTURE_PASSPHRASE };
 
 export interface AcmeFixture {
   dir: string;
@@ -28,47 +28,58 @@ export interface AcmeFixture {
   /** Serves http-01 key authorizations on loopback; the validator is pointed at its port. */
   responder: Map<string, string>;
   revoked: string[];
+  /** The port every device answers http-01 on. */
+  http01Port: number;
+  storeUrl?: string;
+  /** Where this instance listens; a sibling hands out its first instance's URLs, as behind a balancer. */
+  origin: string;
   close(): Promise<void>;
 }
 
+/** Where a fixture keeps its state: its own SQLite file, or a database shared with other instances. */
+export interface FixtureInstance {
+  /** A store URL (PostgreSQL) instead of the SQLite file in the fixture's folder. */
+  storeUrl?: string;
+  /** A second instance of this one's CA: its CA files, http-01 responder, store URL and ACME URLs. */
+  sibling?: AcmeFixture;
+}
+
 /** A CA made by the real ceremony code, and the real ACME app and validator, on loopback HTTP. */
-export async function startAcmeFixture(policy: Partial<AcmePolicy> = {}, extra: Pick<AcmeContext, 'admission'> = {}): Promise<AcmeFixture> {
-  const dir = await mkdtemp(join(tmpdir(), 'wardcert-acme-'));
-  const rootDir = join(dir, 'root');
-  await initRoot({ dir: rootDir, subject: 'CN=Fixture Root', algorithm: 'ecdsa-p256', years: 2, passphrase: PASS, force: false });
-  await requestIntermediate({ data: dir, subject: 'CN=Fixture Device CA', algorithm: 'ecdsa-p256', passphrase: PASS, force: false });
-  const signed = join(dir, 'int.pem');
-  await signIntermediateRequest({
-    rootDir, rootPassphrase: PASS, csrPem: await readFile(caLayout(dir).csr, 'utf8'), out: signed, days: 300,
-    constraints: { permitDns: ['hospital.test'], permitIp: ['127.0.0.0/8'], excludeDns: [], excludeIp: [] }, force: false,
-  });
-  await installIntermediate({ data: dir, certPem: await readFile(signed, 'utf8'), rootPem: await readFile(rootLayout(rootDir).cert, 'utf8'), rootSource: 'root', force: false });
-  await rm(rootLayout(rootDir).key); // the root goes offline, as it should
-
-  const ca = await loadIssuingCa({ dataDir: dir, passphrase: PASS });
-  const store = await openStore({ dataDir: dir });
+export async function startAcmeFixture(
+  policy: Partial<AcmePolicy> = {},
+  instance: FixtureInstance & Pick<AcmeContext, 'admission'> & { metrics?: MetricHooks } = {},
+): Promise<AcmeFixture> {
+  const { sibling, admission, metrics } = instance;
+  const dir = sibling?.dir ?? (await makeFixtureDir());
+  const ca = await loadIssuingCa({ dataDir: dir, passphrase: FIXTURE_PASSPHRASE });
+  const storeUrl = instance.storeUrl ?? sibling?.storeUrl;
+  const store = await openStore({ dataDir: dir, ...(storeUrl ? { url: storeUrl } : {}) });
   const logger = pino({ level: 'silent' });
+  const audit = createAuditRecorder({ store, checkpoints: { ca, every: 1000 } });
 
-  const responder = new Map<string, string>();
+  const responder = sibling?.responder ?? new Map<string, string>();
   const answer = (req: IncomingMessage, res: ServerResponse) => {
     const token = req.url?.split('/').pop() ?? '';
     const body = responder.get(token);
     res.writeHead(body ? 200 : 404).end(body ?? 'no');
   };
   // Devices at 127.0.0.1 to 127.0.0.9 all answer http-01 on one port, as a ward of modalities would.
-  const challengeServers = [createServer(answer)];
+  const challengeServers = sibling ? [] : [createServer(answer)];
   const acmeServer: Server = createServer();
-  await Promise.all([listen(challengeServers[0]!), listen(acmeServer)]);
-  const http01Port = (challengeServers[0]!.address() as AddressInfo).port;
-  for (let i = 2; i <= 9; i++) {
+  await Promise.all([...challengeServers, acmeServer].map(listen));
+  const http01Port = sibling?.http01Port ?? (challengeServers[0]!.address() as AddressInfo).port;
+  for (let i = 2; i <= 9 && !sibling; i++) {
     const s = createServer(answer);
     await new Promise<void>((resolve) => s.listen(http01Port, `127.0.0.${i}`, resolve));
     challengeServers.push(s);
   }
+  const origin = `http://127.0.0.1:${(acmeServer.address() as AddressInfo).port}`;
   const validator = startValidator({
     store,
     logger,
+    audit,
     pollMs: 200,
+    ...(metrics ? { onResult: metrics.onValidationResult } : {}),
     validation: { resolver: createResolver(), http01Port, tlsAlpn01Port: 1, timeoutMs: 3000 },
   });
   const revoked: string[] = [];
@@ -80,19 +91,22 @@ export async function startAcmeFixture(policy: Partial<AcmePolicy> = {}, extra: 
       requireEab: true, allowDns: ['hospital.test'], allowIp: ['127.0.0.0/8'], defaultProfile: 'dicom-node',
       orderLifetimeMs: 3_600_000, ordersPerHour: 1000, nonceTtlMs: 600_000, ...policy,
     },
-    urls: acmeUrls(`http://127.0.0.1:${(acmeServer.address() as AddressInfo).port}`),
+    urls: sibling?.acme.urls ?? acmeUrls(origin),
     httpBase: 'http://127.0.0.1:1',
     logger,
+    audit,
     now: () => new Date(),
     pokeValidator: () => validator.poke(),
     onRevoked: async (serial) => {
       revoked.push(serial);
     },
-    ...extra,
+    ...(admission ? { admission } : {}),
+    ...(metrics ? { counters: metrics.counters, observe: metrics.observe } : {}),
   };
   acmeServer.on('request', createAcmeApp(acme).callback());
   return {
-    dir, store, acme, responder, revoked,
+    dir, store, acme, responder, revoked, http01Port, origin,
+    ...(storeUrl ? { storeUrl } : {}),
     directoryUrl: acme.urls.directory,
     async close() {
       await validator.stop();
@@ -100,9 +114,15 @@ export async function startAcmeFixture(policy: Partial<AcmePolicy> = {}, extra: 
       challengeServers.forEach((s) => s.closeAllConnections());
       await Promise.all([acmeServer, ...challengeServers].map((s) => new Promise((r) => s.close(r))));
       await store.close();
-      await rm(dir, { recursive: true, force: true });
+      if (!sibling) await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+async function makeFixtureDir(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'wardcert-acme-'));
+  await makeCaDataDir(dir);
+  return dir;
 }
 
 function listen(server: Server): Promise<void> {
