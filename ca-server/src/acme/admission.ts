@@ -7,9 +7,9 @@ export interface AdmissionLimits {
   maxFinalizing: number;
   /**
    * ACME requests in progress on this instance above which new work is refused; at twice this,
-   * every request is (so memory stays bounded when thousands of devices arrive at once).
+   * every request is (so memory stays bounded when thousands of devices arrive at once). None: no bound.
    */
-  maxInFlight: number;
+  maxInFlight?: number;
   /** Base of the Retry-After given; each answer adds up to as much again of jitter. */
   retryAfterMs: number;
 }
@@ -25,11 +25,14 @@ export class Admission {
   private startedSince = 0;
   private finalizing = 0;
   private inFlight = 0;
+  private readonly maxInFlight: number;
 
   constructor(
     private readonly limits: AdmissionLimits,
     private readonly random: () => number = Math.random,
-  ) {}
+  ) {
+    this.maxInFlight = limits.maxInFlight ?? Infinity;
+  }
 
   /** The store's count of challenges in validation, read by the validator on each pass. */
   backlogIs(count: number): void {
@@ -48,7 +51,7 @@ export class Admission {
 
   /** Around every ACME request: counts it, or refuses it when the instance is far over its bound. */
   async request<T>(work: () => Promise<T>): Promise<T> {
-    if (this.inFlight >= 2 * this.limits.maxInFlight) throw this.shed(`${this.inFlight} requests are in progress`);
+    if (this.inFlight >= 2 * this.maxInFlight) throw this.shed(`${this.inFlight} requests are in progress`);
     this.inFlight++;
     try {
       return await work();
@@ -64,12 +67,12 @@ export class Admission {
 
   admitChallenge(): void {
     // This request is one of those in flight.
-    if (this.inFlight > this.limits.maxInFlight) throw this.shed(`${this.inFlight} requests are in progress`);
+    if (this.inFlight > this.maxInFlight) throw this.shed(`${this.inFlight} requests are in progress`);
     if (this.validationBacklog >= this.limits.maxValidationBacklog) throw this.shed(`${this.validationBacklog} validations are waiting`);
   }
 
   async finalize<T>(work: () => Promise<T>): Promise<T> {
-    if (this.inFlight > this.limits.maxInFlight) throw this.shed(`${this.inFlight} requests are in progress`);
+    if (this.inFlight > this.maxInFlight) throw this.shed(`${this.inFlight} requests are in progress`);
     if (this.finalizing >= this.limits.maxFinalizing) throw this.shed(`${this.finalizing} finalizations are in progress`);
     this.finalizing++;
     try {

@@ -20,7 +20,7 @@ export function createAcmeApp(acme: AcmeContext): Koa {
   const app = new Koa();
   app.proxy = false;
   const router = new Router({ prefix: ACME_PREFIX });
-  const admission = acme.admission ?? new Admission({ maxValidationBacklog: Infinity, maxFinalizing: Infinity, maxInFlight: Infinity, retryAfterMs: 1000 });
+  const admission = acme.admission ?? new Admission({ maxValidationBacklog: Infinity, maxFinalizing: Infinity, retryAfterMs: 1000 });
 
   router.get('/directory', (ctx) => directory(acme, ctx));
   router.head('/new-nonce', (ctx) => {
