@@ -25,6 +25,7 @@ const program = new Command('bench')
   .option('--wardcert-config <FILE>', 'a local Wardcert\'s config: one EAB credential per device, and renew-now --all for the storm')
   .option('--storm <n>', 'devices holding certificates that are then told to renew at once', count(0), 0)
   .option('--storm-concurrency <n>', 'storm devices in flight at once (default: all of them)', count(1))
+  .option('--storm-timeout <seconds>', 'how long storm devices keep retrying before they count as failed', count(1), 1800)
   .option('--poll-ms <n>', 'pause between status polls', count(1), 50)
   .option('--server-pid <PID[,PID...]>', 'server processes to read CPU and memory of (default: found through /proc for local URLs)', list)
   .option('--crypto', 'instead: time the cryptography one issuance needs (JWS verifications, CSR check, certificate signature)')
@@ -53,6 +54,7 @@ const program = new Command('bench')
         ...(o.wardcertConfig ? { wardcertConfig: o.wardcertConfig } : {}),
         storm: o.storm,
         stormConcurrency: o.stormConcurrency ?? Math.max(1, o.storm),
+        stormTimeoutMs: o.stormTimeout * 1000,
         pollMs: o.pollMs,
         serverPids: (o.serverPid ?? []).map((p: string) => count(1)(p)),
       },
