@@ -238,7 +238,7 @@ describe('wardcert-ca device', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('adds (printing the EAB credential once), lists, shows, updates and removes', async () => {
+  it('adds (printing the EAB credential once), lists, shows, updates and removes', { timeout: 240_000 }, async () => {
     const add = await runCa([
       'device', 'add', '--data', dir, '--name', 'pacs-1', '--type', 'pacs', '--identifiers', 'pacs1.hospital.test', '.pacs.hospital.test',
       '--ae-title', 'PACS1', '--hl7-application', 'PACS', '--hl7-facility', 'RAD', '--maintenance', 'Mon-Fri 22:00-02:00', '--time-zone', 'Europe/Berlin', '--json',
@@ -289,7 +289,7 @@ describe('wardcert-ca device', () => {
     expect(gone.stderr).toContain('no device "pacs-1"');
   });
 
-  it('refuses bad input with one clear line', async () => {
+  it('refuses bad input with one clear line', { timeout: 240_000 }, async () => {
     const cases: [string[], RegExp][] = [
       [['--name', 'a', '--type', 'toaster', '--identifiers', 'a.hospital.test'], /type:/],
       [['--name', 'a', '--type', 'other', '--identifiers', 'not a name'], /allowedIdentifiers\.0:/],
