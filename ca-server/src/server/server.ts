@@ -5,6 +5,12 @@ import { dirname, join } from 'node:path';
 import pino, { type Logger } from 'pino';
 import { Admission } from '../acme/admission.js';
 import { createAcmeApp } from '../acme/app.js';
+import { ADMIN_PREFIX, createAdminApp, isAdminPath } from '../admin/app.js';
+import { SESSION_ABSOLUTE_MS, SESSION_IDLE_MS } from '../admin/session.js';
+import { localSource, systemActor } from '../audit/actors.js';
+import { startAtnaExport } from '../audit/atna-export.js';
+import type { AuditEvent } from '../audit/event.js';
+import { createAuditRecorder } from '../audit/recorder.js';
 import type { AcmeContext } from '../acme/context.js';
 import { acmeUrls } from '../acme/urls.js';
 import type { ServerConfig } from '../config/server-config.js';
@@ -31,6 +37,8 @@ export interface StartOptions {
 
 export interface RunningServer {
   directoryUrl: string;
+  /** The admin dashboard, on the same HTTPS listener. */
+  dashboardUrl: string;
   httpBase: string;
   acmePort: number;
   httpPort: number;
@@ -56,7 +64,32 @@ export async function startServer(config: ServerConfig, opts: StartOptions = {})
   const store = await openStore({ dataDir: config.data, ...(config.database ? { url: config.database } : {}) });
   const closers: (() => Promise<void> | void)[] = [() => store.close()];
   try {
+    // Stopped after the stop entries below are spooled (closers run in reverse), so they go out too.
+    const atna = config.audit.syslog ? await startAtnaExport(config.data, config.audit.syslog, logger) : undefined;
+    if (atna) closers.push(() => atna.stop());
+    const audit = createAuditRecorder({ store, checkpoints: { ca, every: config.audit.checkpointEvery }, ...(atna ? { onStored: atna.spoolEntries } : {}) });
+    const system = (e: Omit<AuditEvent, 'actor' | 'source' | 'outcome'>) => audit.record({ ...e, outcome: 'success', actor: systemActor(), source: localSource() });
+    // Runs after the listeners closed: the last entries are the stop and a checkpoint over everything.
+    closers.push(() =>
+      system({ type: 'server.stopped', subject: { kind: 'ca', id: ca.keyId } })
+        .then(() => audit.checkpointNow())
+        .catch((err: unknown) => logger.error({ err, event: 'audit.stopFailed' }, 'the audit trail could not record the stop')),
+    );
+    await system({
+      type: 'config.loaded',
+      subject: { kind: 'config', id: config.configPath },
+      details: {
+        database: store.dialect,
+        requireEab: config.acme.requireEab,
+        allowDns: config.acme.allow.dns,
+        allowIp: config.acme.allow.ip,
+        defaultProfile: config.acme.defaultProfile,
+        checkpointEvery: config.audit.checkpointEvery,
+        auditSyslog: config.audit.syslog?.url ?? null,
+      },
+    });
     logger.info({ event: 'ca.loaded', subject: ca.cert.subject, notAfter: ca.cert.notAfter.toISOString() }, 'issuing CA key loaded');
+    await system({ type: 'ca-key.loaded', subject: { kind: 'ca', id: ca.keyId }, details: { subject: ca.cert.subject, notAfter: ca.cert.notAfter.toISOString() } });
     const profiles = await loadProfiles(config.acme.profiles ?? BUNDLED_PROFILES_DIR);
     for (const needed of [config.acme.defaultProfile, 'ca-tls']) {
       if (!profiles.has(needed)) throw new Error(`profile "${needed}" is not among ${[...profiles.keys()].join(', ')}`);
@@ -79,15 +112,16 @@ export async function startServer(config: ServerConfig, opts: StartOptions = {})
     const hooks = metricHooks(metrics);
     registerStoreGauges(metrics, store, { agentSilentAfterMs: config.metrics.agentSilentAfter });
     const own = async () => {
-      const issued = await issueOwnCertificate({ store, ca, profile: profiles.get('ca-tls')!, names: config.server.names, httpBase, certFile: join(config.data, 'server', 'tls.crt.pem') });
+      const c = await issueOwnCertificate({ store, ca, profile: profiles.get('ca-tls')!, names: config.server.names, httpBase, certFile: join(config.data, 'server', 'tls.crt.pem') });
       hooks.counters.issued('ca-tls');
-      return issued;
+      await system({ type: 'certificate.issued', subject: { kind: 'certificate', id: c.serial }, details: { profile: 'ca-tls', identifiers: config.server.names, purpose: 'the CA server own HTTPS certificate' } });
+      return c;
     };
     const first = await own();
     https.setSecureContext({ ...BSI_TLS, key: first.key, cert: first.cert });
     closers.push(scheduleOwnRenewal(first, own, (c) => https.setSecureContext({ ...BSI_TLS, key: c.key, cert: c.cert }), logger));
 
-    const crl = createCrlPublisher({ store, ca, logger });
+    const crl = createCrlPublisher({ store, ca, logger, audit });
     await crl.start();
     closers.push(() => crl.stop());
     const admission = new Admission({
@@ -98,6 +132,7 @@ export async function startServer(config: ServerConfig, opts: StartOptions = {})
     const validator = startValidator({
       store,
       logger,
+      audit,
       validation: {
         resolver: createResolver(config.validation.resolver),
         http01Port: config.validation.http01Port,
@@ -125,6 +160,7 @@ export async function startServer(config: ServerConfig, opts: StartOptions = {})
       urls,
       httpBase,
       logger,
+      audit,
       now: () => new Date(),
       pokeValidator: () => {
         admission.validationStarted();
@@ -135,7 +171,17 @@ export async function startServer(config: ServerConfig, opts: StartOptions = {})
       counters: hooks.counters,
       observe: hooks.observe,
     };
-    https.on('request', createAcmeApp(acme).callback());
+    const acmeHandler = createAcmeApp(acme).callback();
+    const adminHandler = createAdminApp({
+      store,
+      logger,
+      audit,
+      now: () => new Date(),
+      onRevoked: acme.onRevoked,
+      sessionPolicy: { idleMs: SESSION_IDLE_MS, absoluteMs: SESSION_ABSOLUTE_MS },
+      profiles: [...profiles.keys()],
+    }).callback();
+    https.on('request', (req, res) => void (isAdminPath(req.url) ? adminHandler(req, res) : acmeHandler(req, res)));
     const httpSide = createHttpSideApp({ store, ca, crl, logger, metrics }).callback();
     const bearerToken = await metricsBearerToken(config.metrics);
     if (bearerToken === undefined) logger.warn({ event: 'policy.metricsOpen' }, '/metrics has no bearer token: anyone who reaches the HTTP port can read it (set metrics.bearerTokenFile)');
@@ -147,9 +193,11 @@ export async function startServer(config: ServerConfig, opts: StartOptions = {})
 
     closers.push(startSweeper({ store, logger, everyMs: SWEEP_MS }));
 
+    await system({ type: 'server.started', subject: { kind: 'ca', id: ca.keyId }, details: { directory: urls.directory, httpBase } });
     logger.info({ event: 'server.started', directory: urls.directory, httpBase }, `ACME directory at ${urls.directory}`);
     return {
       directoryUrl: urls.directory,
+      dashboardUrl: `https://${hostPart}:${acmePort}${ADMIN_PREFIX}/`,
       httpBase,
       acmePort,
       httpPort,

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { fromMillis, type Millis } from './columns.js';
+import { fromMillis, toCount, type Millis } from './columns.js';
 
 export interface AgentReportRecord {
   accountId: string;
@@ -19,6 +19,8 @@ export interface AgentReportRepository {
   failingListeners(): Promise<Map<string, number>>;
   /** The newest report of any of the device's accounts. */
   latestForDevice(deviceId: string): Promise<AgentReportRecord | undefined>;
+  /** Every account's newest report, newest first, at most `limit`. */
+  list(limit: number): Promise<AgentReportRecord[]>;
 }
 
 interface Row {
@@ -70,6 +72,9 @@ export function agentReportRepository(db: Knex): AgentReportRepository {
     async latestForDevice(deviceId) {
       const row = await db<Row>('agent_reports').where({ device_id: deviceId }).orderBy('received_at', 'desc').first();
       return row ? fromRow(row) : undefined;
+    },
+    async list(limit) {
+      return (await db<Row>('agent_reports').orderBy('received_at', 'desc').limit(toCount('limit', limit))).map(fromRow);
     },
   };
 }

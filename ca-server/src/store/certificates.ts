@@ -78,7 +78,8 @@ export interface CertificateRepository {
   renewNow(selection: RenewSelection, at: Date): Promise<number>;
 }
 
-interface CertificateRow {
+/** A row of the certificates table as both drivers return it. */
+export interface CertificateRow {
   serial: string;
   profile: string;
   subject: string;

@@ -35,8 +35,6 @@ export type { AgentReportRecord, AgentReportRepository } from './agent-reports.j
 export { DEVICE_TYPES, WEEKDAYS, DeviceNameTakenError } from './devices.js';
 export type { Device, DeviceFields, DeviceRepository, DeviceType, MaintenanceWindow, Weekday } from './devices.js';
 export { SecretBoxError } from './secret-box.js';
-export { ROLES, UsernameTakenError } from './users.js';
-export type { NewUser, Role, User, UserRepository } from './users.js';
 export type {
   AuditEntry,
   AuditHead,
@@ -47,3 +45,17 @@ export type {
   StoredAuditEntry,
 } from './audit.js';
 export type { LeaseRepository } from './leases.js';
+export {
+  CERTIFICATE_SORTS,
+  CERTIFICATE_STATES,
+  type CertificateFilter,
+  type CertificatePageQuery,
+  type CertificateSearchRepository,
+  type CertificateSort,
+  type CertificateState,
+  type CertificateSummary,
+  type ExpiryBucket,
+} from './certificate-search.js';
+export type { SessionRecord, SessionRepository, SessionStage } from './sessions.js';
+export { ROLES, UsernameTakenError } from './users.js';
+export type { NewUser, Role, User, UserRepository } from './users.js';
