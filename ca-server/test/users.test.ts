@@ -211,7 +211,7 @@ describe('wardcert-ca user', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('adds with a generated password printed once, or one from a file; lists; disables', async () => {
+  it('adds with a generated password printed once, or one from a file; lists; disables', { timeout: 240_000 }, async () => {
     const add = await runCa(['user', 'add', '--data', dir, '--username', 'alice', '--role', 'admin']);
     expect(add.code, add.stderr).toBe(0);
     const password = /password: (\S+)/.exec(add.stdout)![1]!;
@@ -239,7 +239,7 @@ describe('wardcert-ca user', () => {
     }
   });
 
-  it('refuses weak passwords, unknown roles and unknown users with one clear line', async () => {
+  it('refuses weak passwords, unknown roles and unknown users with one clear line', { timeout: 240_000 }, async () => {
     await writeFile(join(dir, 'weak'), 'password1234\n');
     const cases: [string[], RegExp][] = [
       [['add', '--username', 'carol', '--role', 'viewer', '--password-file', join(dir, 'weak')], /common passwords/],
