@@ -34,9 +34,10 @@ function historyChart(all: CertificateSummary[], now: Date): Html {
     const y = 8 + i * ROW;
     return html`<text class="axis" x="4" y="${y + 13}">${c.serial.slice(0, 8)}… ${certificateName(c).slice(0, 14)}</text><rect class="span ${stateOf(c, now)}" x="${x(c.notBefore.getTime()).toFixed(1)}" y="${y}" width="${Math.max(2, x(c.notAfter.getTime()) - x(c.notBefore.getTime())).toFixed(1)}" height="${ROW - 8}" rx="3"><title>${c.serial}: ${when(c.notBefore)} to ${when(c.notAfter)}</title></rect>`;
   })}
-  <line class="now" x1="${x(now.getTime()).toFixed(1)}" x2="${x(now.getTime()).toFixed(1)}" y1="0" y2="${height - 22}"></line>
-  <text class="axis" x="${x(now.getTime()).toFixed(1)}" y="${height - 8}" text-anchor="middle">now</text>
-  <text class="axis" x="${LEFT}" y="${height - 8}">${when(new Date(from))}</text>
+  <line class="now" x1="${x(now.getTime()).toFixed(1)}" x2="${x(now.getTime()).toFixed(1)}" y1="4" y2="${height - 22}"></line>
+  <text class="axis" x="${LEFT}" y="${height - 6}">${when(new Date(from))}</text>
+  <text class="axis" x="${WIDTH - 10}" y="${height - 6}" text-anchor="end">${when(new Date(to))}</text>
+  <text class="axis now-label" x="${x(now.getTime()).toFixed(1)}" y="${height - 6}" text-anchor="middle">now</text>
 </svg>`;
 }
 
@@ -91,7 +92,7 @@ export function deviceBody(v: DeviceDetails, canOperate: boolean, now: Date): Ht
     ? html`<div class="table-wrap"><table class="data" id="certificates">
     <caption class="visually-hidden">Certificates of this device, newest first</caption>
     <thead>${certificateHead(canOperate, false)}</thead>
-    <tbody>${certificateRows(certificates, now, canOperate, false)}</tbody>
+    <tbody>${certificateRows(certificates, now, canOperate)}</tbody>
   </table></div>`
     : html`<p class="muted">No certificate has been issued to this device yet.</p>`}
 </section>
