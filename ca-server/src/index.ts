@@ -5,3 +5,7 @@ export { checkCsr, CsrError } from './pki/csr.js';
 export { issueLeaf, LeafPolicyError } from './pki/leaf.js';
 export { loadProfiles, BUNDLED_PROFILES_DIR, type Profile } from './pki/profiles.js';
 export { loadServerConfig, type ServerConfig } from './config/server-config.js';
+export { createAuditRecorder, type StoreAuditRecorder } from './audit/recorder.js';
+export { atnaSpoolWriter } from './audit/atna-export.js';
+export type { AuditEvent, AuditRecorder } from './audit/event.js';
+export { createCrlPublisher, type CrlPublisher } from './revocation/index.js';

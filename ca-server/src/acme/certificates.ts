@@ -4,6 +4,7 @@ import { createHash, createPublicKey } from 'node:crypto';
 import type Koa from 'koa';
 import { z } from 'zod';
 import { isRevocationReason, revokeAndPublish } from '../ca/revoke.js';
+import { recordForRequest } from './audit.js';
 import { authenticate } from './authenticate.js';
 import type { AcmeContext } from './context.js';
 import { AcmeProblem, notFound } from './problems.js';
@@ -44,6 +45,12 @@ export async function revokeCertificate(acme: AcmeContext, ctx: Koa.Context): Pr
   if (!(await revokeAndPublish(acme, record.serial, reason, req.account ? `account ${req.account.id}` : 'certificate key'))) {
     throw new AcmeProblem('alreadyRevoked', 'the certificate is already revoked');
   }
+  await recordForRequest(acme, ctx, {
+    type: 'certificate.revoked',
+    outcome: 'success',
+    subject: { kind: 'certificate', id: record.serial },
+    details: { reason, by: req.account ? 'account' : 'certificate key', profile: record.profile },
+  });
   ctx.status = 200;
   ctx.body = '';
 }

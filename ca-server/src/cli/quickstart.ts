@@ -31,6 +31,8 @@ export function registerQuickstartCommand(program: Command): void {
     .option('--allow-ip <cidr>', 'IP range the CA issues for (repeatable; default 127.0.0.0/8)', collect, [])
     .option('--no-eab', 'let any client register without EAB (weaker; for benchmarks and peer tests)')
     .option('--database <url>', 'PostgreSQL URL instead of SQLite in the data directory')
+    .option('--audit-syslog <url>', "send every audit event to the hospital's Audit Record Repository (tls://HOST:6514)")
+    .option('--audit-syslog-trust <file>', "PEM CA certificate(s) the repository's TLS certificate must chain to")
     .action(quickstart);
 }
 
@@ -46,12 +48,17 @@ interface QuickstartOptions {
   allowIp: string[];
   eab: boolean;
   database?: string;
+  auditSyslog?: string;
+  auditSyslogTrust?: string;
 }
 
 const secret = () => randomBytes(24).toString('base64url');
 
 async function quickstart(opts: QuickstartOptions): Promise<void> {
   const dir = resolve(opts.data);
+  if ((opts.auditSyslog === undefined) !== (opts.auditSyslogTrust === undefined)) {
+    throw new Error('--audit-syslog and --audit-syslog-trust go together: the repository is only trusted by its CA');
+  }
   const allowDns = (opts.allowDns.length ? opts.allowDns : ['hospital.test']).map(normaliseDnsSuffix);
   const allowIp = (opts.allowIp.length ? opts.allowIp : ['127.0.0.0/8']).map(normaliseCidr);
   await mkdir(dir, { recursive: true, mode: 0o700 });
@@ -77,6 +84,7 @@ async function quickstart(opts: QuickstartOptions): Promise<void> {
       http01Port: opts.http01Port,
       tlsAlpn01Port: opts.tlsalpn01Port,
     },
+    ...(opts.auditSyslog ? { audit: { syslog: { url: opts.auditSyslog, trust: resolve(opts.auditSyslogTrust!) } } } : {}),
   };
   await writeFileAtomic(configPath, `# Written by "wardcert-ca quickstart" on every start.\n${toYaml(config)}`, { mode: PUBLIC_MODE, replace: true });
 

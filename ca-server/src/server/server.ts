@@ -6,8 +6,11 @@ import pino, { type Logger } from 'pino';
 import { Admission } from '../acme/admission.js';
 import { createAcmeApp } from '../acme/app.js';
 import { ADMIN_PREFIX, createAdminApp, isAdminPath } from '../admin/app.js';
-import { createAuditRecorder } from '../audit/recorder.js';
 import { SESSION_ABSOLUTE_MS, SESSION_IDLE_MS } from '../admin/session.js';
+import { localSource, systemActor } from '../audit/actors.js';
+import { startAtnaExport } from '../audit/atna-export.js';
+import type { AuditEvent } from '../audit/event.js';
+import { createAuditRecorder } from '../audit/recorder.js';
 import type { AcmeContext } from '../acme/context.js';
 import { acmeUrls } from '../acme/urls.js';
 import type { ServerConfig } from '../config/server-config.js';
@@ -60,7 +63,32 @@ export async function startServer(config: ServerConfig, opts: StartOptions = {})
   const store = await openStore({ dataDir: config.data, ...(config.database ? { url: config.database } : {}) });
   const closers: (() => Promise<void> | void)[] = [() => store.close()];
   try {
+    // Stopped after the stop entries below are spooled (closers run in reverse), so they go out too.
+    const atna = config.audit.syslog ? await startAtnaExport(config.data, config.audit.syslog, logger) : undefined;
+    if (atna) closers.push(() => atna.stop());
+    const audit = createAuditRecorder({ store, checkpoints: { ca, every: config.audit.checkpointEvery }, ...(atna ? { onStored: atna.spoolEntries } : {}) });
+    const system = (e: Omit<AuditEvent, 'actor' | 'source' | 'outcome'>) => audit.record({ ...e, outcome: 'success', actor: systemActor(), source: localSource() });
+    // Runs after the listeners closed: the last entries are the stop and a checkpoint over everything.
+    closers.push(() =>
+      system({ type: 'server.stopped', subject: { kind: 'ca', id: ca.keyId } })
+        .then(() => audit.checkpointNow())
+        .catch((err: unknown) => logger.error({ err, event: 'audit.stopFailed' }, 'the audit trail could not record the stop')),
+    );
+    await system({
+      type: 'config.loaded',
+      subject: { kind: 'config', id: config.configPath },
+      details: {
+        database: store.dialect,
+        requireEab: config.acme.requireEab,
+        allowDns: config.acme.allow.dns,
+        allowIp: config.acme.allow.ip,
+        defaultProfile: config.acme.defaultProfile,
+        checkpointEvery: config.audit.checkpointEvery,
+        auditSyslog: config.audit.syslog?.url ?? null,
+      },
+    });
     logger.info({ event: 'ca.loaded', subject: ca.cert.subject, notAfter: ca.cert.notAfter.toISOString() }, 'issuing CA key loaded');
+    await system({ type: 'ca-key.loaded', subject: { kind: 'ca', id: ca.keyId }, details: { subject: ca.cert.subject, notAfter: ca.cert.notAfter.toISOString() } });
     const profiles = await loadProfiles(config.acme.profiles ?? BUNDLED_PROFILES_DIR);
     for (const needed of [config.acme.defaultProfile, 'ca-tls']) {
       if (!profiles.has(needed)) throw new Error(`profile "${needed}" is not among ${[...profiles.keys()].join(', ')}`);
@@ -79,14 +107,17 @@ export async function startServer(config: ServerConfig, opts: StartOptions = {})
     const httpBase = config.server.httpBase ?? `http://${hostPart}:${httpPort}`;
     const urls = acmeUrls(config.server.acmeBase ?? `https://${hostPart}:${acmePort}`);
 
-    const own = () =>
-      issueOwnCertificate({ store, ca, profile: profiles.get('ca-tls')!, names: config.server.names, httpBase, certFile: join(config.data, 'server', 'tls.crt.pem') });
+    const own = async () => {
+      const c = await issueOwnCertificate({ store, ca, profile: profiles.get('ca-tls')!, names: config.server.names, httpBase, certFile: join(config.data, 'server', 'tls.crt.pem') });
+      await system({ type: 'certificate.issued', subject: { kind: 'certificate', id: c.serial }, details: { profile: 'ca-tls', identifiers: config.server.names, purpose: 'the CA server own HTTPS certificate' } });
+      return c;
+    };
     const first = await own();
     https.setSecureContext({ ...BSI_TLS, key: first.key, cert: first.cert });
     closers.push(scheduleOwnRenewal(first, own, (c) => https.setSecureContext({ ...BSI_TLS, key: c.key, cert: c.cert }), logger));
 
     const metrics = createMetrics();
-    const crl = createCrlPublisher({ store, ca, logger });
+    const crl = createCrlPublisher({ store, ca, logger, audit });
     await crl.start();
     closers.push(() => crl.stop());
     const admission = new Admission({
@@ -97,6 +128,7 @@ export async function startServer(config: ServerConfig, opts: StartOptions = {})
     const validator = startValidator({
       store,
       logger,
+      audit,
       validation: {
         resolver: createResolver(config.validation.resolver),
         http01Port: config.validation.http01Port,
@@ -124,6 +156,7 @@ export async function startServer(config: ServerConfig, opts: StartOptions = {})
       urls,
       httpBase,
       logger,
+      audit,
       now: () => new Date(),
       pokeValidator: () => {
         admission.validationStarted();
@@ -134,8 +167,6 @@ export async function startServer(config: ServerConfig, opts: StartOptions = {})
       observe: (path, method, status, seconds) => metrics.requests.observe({ endpoint: endpointOf(path), method, status: String(status) }, seconds),
     };
     const acmeHandler = createAcmeApp(acme).callback();
-    // The dashboard's events; the audit work wires one recorder (with checkpoints) for the whole server.
-    const audit = createAuditRecorder({ store });
     const adminHandler = createAdminApp({
       store,
       logger,
@@ -160,6 +191,7 @@ export async function startServer(config: ServerConfig, opts: StartOptions = {})
 
     closers.push(startSweeper({ store, logger, everyMs: SWEEP_MS }));
 
+    await system({ type: 'server.started', subject: { kind: 'ca', id: ca.keyId }, details: { directory: urls.directory, httpBase } });
     logger.info({ event: 'server.started', directory: urls.directory, httpBase }, `ACME directory at ${urls.directory}`);
     return {
       directoryUrl: urls.directory,

@@ -9,6 +9,7 @@ import pino from 'pino';
 import { createAcmeApp } from '../../src/acme/app.js';
 import type { AcmeContext, AcmePolicy } from '../../src/acme/context.js';
 import { acmeUrls } from '../../src/acme/urls.js';
+import { createAuditRecorder } from '../../src/audit/recorder.js';
 import { loadIssuingCa } from '../../src/pki/issuing-ca.js';
 import { loadProfiles } from '../../src/pki/profiles.js';
 import { openStore, type Store } from '../../src/store/index.js';
@@ -53,6 +54,7 @@ export async function startAcmeFixture(
   const storeUrl = instance.storeUrl ?? sibling?.storeUrl;
   const store = await openStore({ dataDir: dir, ...(storeUrl ? { url: storeUrl } : {}) });
   const logger = pino({ level: 'silent' });
+  const audit = createAuditRecorder({ store, checkpoints: { ca, every: 1000 } });
 
   const responder = sibling?.responder ?? new Map<string, string>();
   const answer = (req: IncomingMessage, res: ServerResponse) => {
@@ -74,6 +76,7 @@ export async function startAcmeFixture(
   const validator = startValidator({
     store,
     logger,
+    audit,
     pollMs: 200,
     validation: { resolver: createResolver(), http01Port, tlsAlpn01Port: 1, timeoutMs: 3000 },
   });
@@ -89,6 +92,7 @@ export async function startAcmeFixture(
     urls: sibling?.acme.urls ?? acmeUrls(origin),
     httpBase: 'http://127.0.0.1:1',
     logger,
+    audit,
     now: () => new Date(),
     pokeValidator: () => validator.poke(),
     onRevoked: async (serial) => {
