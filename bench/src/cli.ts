@@ -2,6 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import { Command, InvalidArgumentError } from 'commander';
 import { crlBench } from './crl-bench.js';
+import { dashboardBench } from './dashboard-bench.js';
 import { measureCrypto } from './crypto-bench.js';
 import { runBench } from './run.js';
 
@@ -31,8 +32,13 @@ const program = new Command('bench')
   .option('--crl-seed <n>', 'instead: add n certificate records to the --wardcert-config store, sign a CRL over them, time --crl-url', count(1))
   .option('--crl-url <URL>', 'the running server\'s CRL, for --crl-seed')
   .option('--revoked-percent <n>', 'share of the seeded certificates that are revoked', count(0), 5)
+  .option('--dashboard', 'instead: time the dashboard\'s certificate list queries on the --wardcert-config store (seed it with --crl-seed)')
   .action(async (o) => {
     if (o.crypto) return print(measureCrypto());
+    if (o.dashboard) {
+      if (!o.wardcertConfig) throw new InvalidArgumentError('--dashboard needs --wardcert-config');
+      return print(await dashboardBench({ wardcertConfig: o.wardcertConfig }));
+    }
     if (o.crlSeed !== undefined) {
       if (!o.wardcertConfig || !o.crlUrl) throw new InvalidArgumentError('--crl-seed needs --wardcert-config and --crl-url');
       return print(await crlBench({ wardcertConfig: o.wardcertConfig, crlUrl: o.crlUrl, count: o.crlSeed, revokedPercent: o.revokedPercent }, progress));
