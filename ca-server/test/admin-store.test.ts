@@ -10,7 +10,7 @@ const HOUR = 3_600_000;
 const NOW = new Date(Date.UTC(2026, 5, 1, 12, 0, 0));
 const KEY_ID = 'aa'.repeat(20);
 
-function cert(serial: string, o: { hoursLeft: number; lifeHours?: number; device?: string; profile?: string; name?: string; replaces?: string }): NewCertificate {
+function cert(serial: string, o: { hoursLeft: number; lifeHours?: number; device?: string; profile?: string; name?: string; replaces?: string; account?: string | null }): NewCertificate {
   const notAfter = new Date(NOW.getTime() + o.hoursLeft * HOUR);
   const name = o.name ?? `gw-${serial}.hospital.test`;
   return {
@@ -24,6 +24,7 @@ function cert(serial: string, o: { hoursLeft: number; lifeHours?: number; device
     issuerKeyId: KEY_ID,
     spkiSha256: serial.padStart(64, '0'),
     deviceId: o.device ?? null,
+    accountId: o.account === undefined ? 'acct-1' : o.account,
     replaces: o.replaces ?? null,
   };
 }
@@ -117,7 +118,9 @@ for (const backend of backends) {
 
     it('finds certificates past five sixths of their life and which of them were replaced', async () => {
       // 01 has 10 of its 72 hours left: past five sixths. 02 (100 h left) and 03 (500 of 720) are not.
+      await store.certificates.insert(cert('0a', { hoursLeft: 2, account: null, profile: 'ca-tls' }));
       const due = await store.certificateSearch.pastRenewalPoint(NOW, 10);
+      // 0a is as far along, but no ACME account holds it (the CA's own certificate): nothing renews it by ARI.
       expect(due.map((c) => c.serial)).toEqual(['01']);
       const id = certId(KEY_ID, '01');
       expect(await store.certificateSearch.replacedAmong([id])).toEqual(new Set());

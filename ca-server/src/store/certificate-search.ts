@@ -44,7 +44,11 @@ export interface CertificateSearchRepository {
   countByState(now: Date): Promise<Record<CertificateState, number>>;
   /** Unrevoked certificates expiring in [now, until), counted per bucket of `bucketMs`. */
   expiryBuckets(now: Date, until: Date, bucketMs: number): Promise<ExpiryBucket[]>;
-  /** Valid, unexpired certificates past five sixths of their life (the latest an ARI window ends), oldest first. */
+  /**
+   * Valid, unexpired certificates that an ACME account holds (others have no ARI-driven renewal: the
+   * CA's own, those issued by hand) and that are past five sixths of their life, the latest an ARI
+   * window ends; soonest expiry first.
+   */
   pastRenewalPoint(now: Date, limit: number): Promise<CertificateSummary[]>;
   /** Which of these ARI certIDs a later certificate names in `replaces`. */
   replacedAmong(certIds: string[]): Promise<Set<string>>;
@@ -171,6 +175,7 @@ export function certificateSearchRepository(db: Knex): CertificateSearchReposito
         .select(...SUMMARY_COLUMNS)
         .where('status', 'valid')
         .where('not_after', '>', at)
+        .whereNotNull('account_id')
         // 6 * notBefore + 5 * life < 6 * now, kept in integers: notBefore + 5/6 of the life has passed.
         .whereRaw('not_before + 5 * not_after < 6 * cast(? as bigint)', [at])
         .orderBy('not_after')
