@@ -263,6 +263,13 @@ describe('wardcert-ca device', () => {
     const store = await openStore({ dataDir: dir });
     try {
       expect(await store.eab.byKid(again.kid)).toMatchObject({ deviceId: out.device.id, identifiers: ['pacs1.hospital.test', '.pacs.hospital.test'] });
+      // Into the audit trail, as the operator at this terminal.
+      const trail = (await store.audit.list({ types: ['device.created', 'eab.created'] })).sort((a, b) => a.seq - b.seq);
+      expect(trail.map((e) => [e.type, e.actor.kind, e.subject?.id])).toEqual([
+        ['device.created', 'cli', out.device.id],
+        ['eab.created', 'cli', out.eab.kid],
+        ['eab.created', 'cli', again.kid],
+      ]);
     } finally {
       await store.close();
     }

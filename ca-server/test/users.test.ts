@@ -232,6 +232,8 @@ describe('wardcert-ca user', () => {
     const store = await openStore({ dataDir: dir });
     try {
       expect(await checkPassword({ store }, 'alice', password)).toMatchObject({ ok: true, next: 'enrol-totp' });
+      const trail = (await store.audit.list({ types: ['user.created', 'user.disabled'] })).sort((a, b) => a.seq - b.seq);
+      expect(trail.map((e) => [e.type, e.actor.kind, e.details?.username])).toEqual([['user.created', 'cli', 'alice'], ['user.created', 'cli', 'bob'], ['user.disabled', 'cli', 'bob']]);
     } finally {
       await store.close();
     }

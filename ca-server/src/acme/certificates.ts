@@ -51,6 +51,7 @@ export async function revokeCertificate(acme: AcmeContext, ctx: Koa.Context): Pr
     subject: { kind: 'certificate', id: record.serial },
     details: { reason, by: req.account ? 'account' : 'certificate key', profile: record.profile },
   });
+  acme.counters?.revoked(record.profile);
   ctx.status = 200;
   ctx.body = '';
 }

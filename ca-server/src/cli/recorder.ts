@@ -1,16 +1,15 @@
-import { hostname, userInfo } from 'node:os';
-import type { AuditEvent, AuditRecorder } from '../audit/event.js';
+import { cliActor as operatorActor, localSource } from '../audit/actors.js';
+import type { AuditRecorder } from '../audit/event.js';
+import { createAuditRecorder } from '../audit/recorder.js';
+import type { Acting } from '../policy/service.js';
 import type { Store } from '../store/index.js';
 
-/** The operator at this terminal, as the audit trail names them. */
-export function cliActor(): { actor: AuditEvent['actor']; source: string } {
-  return { actor: { kind: 'cli', id: userInfo().username }, source: hostname() };
+/** The operator at this terminal, and this machine as the source, as the audit trail names them. */
+export function cliActor(): Acting {
+  return { actor: operatorActor(), source: localSource() };
 }
 
-/**
- * The recorder a CLI command hands its service: the one place where the CLI's events reach the
- * trail. Until the hash-chained trail lands this records nothing (the audit work wires it here).
- */
-export function cliRecorder(_store: Store): AuditRecorder {
-  return { record: async () => {} };
+/** The trail a CLI command's services record into: no CA key here, so the server signs the next checkpoint. */
+export function cliRecorder(store: Store): AuditRecorder {
+  return createAuditRecorder({ store });
 }

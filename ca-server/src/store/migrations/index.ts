@@ -24,9 +24,9 @@ const migrations: readonly NamedMigration[] = [
   { name: '004_agent_reports', ...agentReports },
   { name: '005_audit', ...audit },
   { name: '006_devices', ...devices },
-  { name: '009_multi_instance', ...multiInstance },
   { name: '007_users', ...users },
   { name: '008_sessions', ...sessions },
+  { name: '009_multi_instance', ...multiInstance },
 ];
 
 /** Migrations compiled into the code, so dist/ runs them without scanning a directory. */
