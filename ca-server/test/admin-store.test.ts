@@ -100,14 +100,22 @@ for (const backend of backends) {
       expect(await serials('no-such-name')).toEqual([]);
     });
 
-    it('iterates the whole filtered set in order, past one batch', async () => {
-      for (let i = 0; i < 1005; i++) await store.certificates.insert(cert(`a${i.toString(16).padStart(4, '0')}`, { hoursLeft: 200 + i, device: 'bulk' }));
+    it('iterates the whole filtered set in order past one batch, and pages a search with many matches like one with few', async () => {
+      const rows = Array.from({ length: 2100 }, (_, i) => cert(`a${i.toString(16).padStart(4, '0')}`, { hoursLeft: 200 + i, device: 'bulk' }));
+      for (const row of rows) await store.certificates.insert(row);
       const seen: string[] = [];
       for await (const c of store.certificateSearch.each({ sort: 'expiry', descending: false, deviceId: 'bulk' }, NOW)) seen.push(c.serial);
-      expect(seen).toHaveLength(1005);
+      expect(seen).toHaveLength(2100);
       expect(seen[0]).toBe('a0000');
-      expect(seen[1004]).toBe('a03ec');
-    }, 60_000);
+      expect(seen[2099]).toBe('a0833');
+      // 2100 matches: the sort's index is walked; one match: the search index is used. Same answers.
+      const many = await store.certificateSearch.page(query({ search: 'gw-a0', descending: true, offset: 10, limit: 3 }), NOW);
+      expect(many.total).toBe(2100);
+      expect(many.items.map((c) => c.serial)).toEqual(['a0829', 'a0828', 'a0827']);
+      const one = await store.certificateSearch.page(query({ search: 'gw-a0828.' }), NOW);
+      expect(one.total).toBe(1);
+      expect(one.items.map((c) => c.serial)).toEqual(['a0828']);
+    }, 120_000);
 
     it('buckets upcoming expiries, leaving out revoked and expired certificates', async () => {
       const buckets = await store.certificateSearch.expiryBuckets(NOW, new Date(NOW.getTime() + 7 * 24 * HOUR), 24 * HOUR);
