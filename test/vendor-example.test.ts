@@ -121,6 +121,17 @@ describe.skipIf(!runWith('pebble-challtestsrv', 'echoscu', 'storescu', 'dump2dcm
     expect(gateway.out()).toContain(`"event":"gateway.reloaded","serial":"${after}"`);
   }, TIMEOUT);
 
+  it('refuses a bad flag or config file with one line, before it listens', async () => {
+    const badFlag = await exec(process.execPath, [GATEWAY, '--config', config, '--dicom', 'nowhere']);
+    expect(badFlag.code).not.toBe(0);
+    expect(badFlag.out).toContain('gateway: "nowhere" is not HOST:PORT');
+    await writeFile(join(work, 'bad.yaml'), 'server: { directory: not-a-url }\n');
+    const badConfig = await exec(process.execPath, [GATEWAY, '--config', join(work, 'bad.yaml')]);
+    expect(badConfig.code).not.toBe(0);
+    expect(badConfig.out).toMatch(/^gateway: .*bad\.yaml: server\.directory: /);
+    expect(badConfig.out).not.toContain('    at ');
+  }, TIMEOUT);
+
   it('with the CA down: reports the error event and keeps serving the current certificate', async () => {
     const serving = await serialOf(cert());
     await ca.qs.stop();

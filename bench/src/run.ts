@@ -31,6 +31,8 @@ export interface BenchOptions {
   pollMs: number;
   /** Server processes whose CPU and memory are read; found through /proc for local URLs when empty. */
   serverPids: number[];
+  /** Told of each certificate chain a device downloaded in the issuance phase (the failover test counts them). */
+  onIssued?: (chainPem: string) => void;
 }
 
 export interface StormResult {
@@ -140,8 +142,9 @@ async function issueAll(rig: Rig, devices: Device[]): Promise<{ issued: number; 
       tickets--;
       try {
         device ??= await enrol(rig, n);
-        await device.obtain();
+        const chain = await device.obtain();
         issued++;
+        rig.o.onIssued?.(chain);
       } catch (err) {
         errors++;
         if (errors <= 5) rig.progress(`device ${n}: ${(err as Error).message}`);

@@ -8,3 +8,4 @@ export { loadServerConfig, type ServerConfig } from './config/server-config.js';
 export { createAuditRecorder, type StoreAuditRecorder } from './audit/recorder.js';
 export { atnaSpoolWriter } from './audit/atna-export.js';
 export type { AuditEvent, AuditRecorder } from './audit/event.js';
+export { createCrlPublisher, type CrlPublisher } from './revocation/index.js';

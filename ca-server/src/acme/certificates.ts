@@ -3,6 +3,7 @@ import * as x509 from '@peculiar/x509';
 import { createHash, createPublicKey } from 'node:crypto';
 import type Koa from 'koa';
 import { z } from 'zod';
+import { isRevocationReason, revokeAndPublish } from '../ca/revoke.js';
 import { recordForRequest } from './audit.js';
 import { authenticate } from './authenticate.js';
 import type { AcmeContext } from './context.js';
@@ -19,16 +20,13 @@ export async function downloadCertificate(acme: AcmeContext, ctx: Koa.Context, s
 
 const revokeSchema = z.object({ certificate: z.string().min(1).max(16_384).regex(/^[A-Za-z0-9_-]+$/), reason: z.number().int().optional() }).loose();
 
-/** RFC 5280 reasons an ACME client may ask for; the CA-only ones (cACompromise, certificateHold, removeFromCRL, aACompromise) are refused. */
-const CLIENT_REASONS = new Set([0, 1, 3, 4, 5, 9]);
-
 /** RFC 8555 s7.6: by the account that owns the certificate, or signed by the certificate's own key. */
 export async function revokeCertificate(acme: AcmeContext, ctx: Koa.Context): Promise<void> {
   const req = await authenticate(acme, ctx, 'either');
   const body = revokeSchema.safeParse(req.payload);
   if (!body.success) throw new AcmeProblem('malformed', 'revokeCert needs {"certificate": base64url DER, "reason"?: number}');
   const reason = body.data.reason ?? 0;
-  if (!CLIENT_REASONS.has(reason)) throw new AcmeProblem('badRevocationReason', `revocation reason ${reason} is not allowed (0, 1, 3, 4, 5, 9)`);
+  if (!isRevocationReason(reason)) throw new AcmeProblem('badRevocationReason', `revocation reason ${reason} is not allowed (0, 1, 3, 4, 5, 9)`);
   let cert: x509.X509Certificate;
   try {
     cert = new x509.X509Certificate(new Uint8Array(Buffer.from(body.data.certificate, 'base64url')));
@@ -44,17 +42,16 @@ export async function revokeCertificate(acme: AcmeContext, ctx: Koa.Context): Pr
     if (spkiOfSigner !== record.spkiSha256) throw new AcmeProblem('unauthorized', "the request is signed neither by the owning account nor by the certificate's key");
   }
   if (record.status === 'revoked') throw new AcmeProblem('alreadyRevoked', 'the certificate is already revoked');
-  if (!(await acme.store.certificates.markRevoked(record.serial, reason, acme.now()))) {
+  if (!(await revokeAndPublish(acme, record.serial, reason, req.account ? `account ${req.account.id}` : 'certificate key'))) {
     throw new AcmeProblem('alreadyRevoked', 'the certificate is already revoked');
   }
-  acme.logger.info({ event: 'certificate.revoked', serial: record.serial, reason, by: req.account ? `account ${req.account.id}` : 'certificate key' }, 'certificate revoked');
   await recordForRequest(acme, ctx, {
     type: 'certificate.revoked',
     outcome: 'success',
     subject: { kind: 'certificate', id: record.serial },
     details: { reason, by: req.account ? 'account' : 'certificate key', profile: record.profile },
   });
-  await acme.onRevoked(record.serial);
+  acme.counters?.revoked(record.profile);
   ctx.status = 200;
   ctx.body = '';
 }

@@ -37,6 +37,8 @@ export interface AcmeContext {
   pokeValidator: () => void;
   /** Called after a revocation so the CRL says so at once. */
   onRevoked: (serial: string) => Promise<void>;
+  /** Counts issuance and revocation by profile for /metrics. */
+  counters?: { issued(profile: string): void; revoked(profile: string): void };
   /** Load shedding for new orders, challenge starts and finalizations; none: never shed. */
   admission?: Admission;
   /** Request metrics hook: route, method, status, seconds. */

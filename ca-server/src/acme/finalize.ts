@@ -75,6 +75,7 @@ export async function finalize(acme: AcmeContext, ctx: Koa.Context, id: string):
     if (err instanceof LeafPolicyError) throw new AcmeProblem(err.problem, err.message);
     throw err;
   }
+  acme.counters?.issued(profile.name);
   acme.logger.info(
     { event: 'certificate.issued', order: order.id, serial: leaf.serial, certId: certId(acme.ca.keyId, leaf.serial), profile: profile.name, notAfter: leaf.cert.notAfter.toISOString() },
     'certificate issued',

@@ -3,7 +3,7 @@ import { describeMaintenanceWindow, parseMaintenanceWindow } from '../policy/mai
 import { addDevice, listDevices, removeDevice, showDevice } from '../policy/devices.js';
 import type { CertificateRecord, Device } from '../store/index.js';
 import { collect } from './options.js';
-import { info } from './output.js';
+import { info, printListing } from './output.js';
 import { cliActor, withAuditedStore } from './recorder.js';
 import { storeTargetOptions, withStore, type StoreTargetOptions } from './store-target.js';
 
@@ -75,15 +75,10 @@ async function add(opts: AddOptions): Promise<void> {
 
 async function list(opts: StoreTargetOptions & { json?: boolean }): Promise<void> {
   const devices = await withStore(opts, (store) => listDevices({ store }));
-  if (opts.json) {
-    info(JSON.stringify(devices));
-    return;
-  }
-  if (devices.length === 0) info('no devices');
-  for (const d of devices) {
+  printListing(devices, opts.json, 'devices', (d) => {
     const window = d.maintenanceWindow ? `  maintenance ${describeMaintenanceWindow(d.maintenanceWindow)}` : '';
-    info(`${d.name}  ${d.type}  ${d.department ?? '-'}  ${d.allowedIdentifiers.join(',')}${window}`);
-  }
+    return `${d.name}  ${d.type}  ${d.department ?? '-'}  ${d.allowedIdentifiers.join(',')}${window}`;
+  });
 }
 
 /** A certificate without its DER: what a person or a script wants to know of it. */

@@ -72,6 +72,17 @@ export const serverConfigSchema = z
       })
       .strict()
       .prefault({}),
+    metrics: z
+      .object({
+        /** Prometheus must send `Authorization: Bearer <token>`; absent: /metrics is open to whoever reaches the port. */
+        bearerToken: z.string().min(16).max(4096).regex(/^\S+$/, 'no spaces').optional(),
+        bearerTokenFile: z.string().min(1).optional(),
+        /** An agent without a report for longer is counted silent: three of the agent's default 5-minute intervals. */
+        agentSilentAfter: durationSchema.default(15 * 60_000),
+      })
+      .strict()
+      .refine((m) => !(m.bearerToken && m.bearerTokenFile), 'give bearerToken or bearerTokenFile, not both')
+      .prefault({}),
     /** Load shedding (503 + Retry-After) before validation or issuance falls behind. */
     admission: z
       .object({
@@ -110,6 +121,7 @@ export async function loadServerConfig(path: string): Promise<ServerConfig> {
         ? { syslog: { ...c.audit.syslog, trust: rel(c.audit.syslog.trust)!, ...(c.audit.syslog.cert ? { cert: rel(c.audit.syslog.cert)!, key: rel(c.audit.syslog.key)! } : {}) } }
         : {}),
     },
+    metrics: { ...c.metrics, ...(c.metrics.bearerTokenFile ? { bearerTokenFile: rel(c.metrics.bearerTokenFile)! } : {}) },
     configPath: resolve(path),
   };
 }

@@ -5,6 +5,8 @@ import { dirname, join } from 'node:path';
 import pino, { type Logger } from 'pino';
 import { Admission } from '../acme/admission.js';
 import { createAcmeApp } from '../acme/app.js';
+import { ADMIN_PREFIX, createAdminApp, isAdminPath } from '../admin/app.js';
+import { SESSION_ABSOLUTE_MS, SESSION_IDLE_MS } from '../admin/session.js';
 import { localSource, systemActor } from '../audit/actors.js';
 import { startAtnaExport } from '../audit/atna-export.js';
 import type { AuditEvent } from '../audit/event.js';
@@ -18,7 +20,8 @@ import { createCrlPublisher, createHttpSideApp } from '../revocation/index.js';
 import { openStore } from '../store/index.js';
 import { startValidator } from '../validation/worker.js';
 import { createResolver } from '../validation/index.js';
-import { createMetrics, endpointOf } from './metrics.js';
+import { createMetrics, metricHooks, metricsHandler, registerStoreGauges } from './metrics.js';
+import { metricsBearerToken } from './metrics-token.js';
 import { issueOwnCertificate, scheduleOwnRenewal } from './own-certificate.js';
 import { serverPassphrase } from './passphrase.js';
 import { allowListBeyondConstraints } from './policy-warnings.js';
@@ -34,6 +37,8 @@ export interface StartOptions {
 
 export interface RunningServer {
   directoryUrl: string;
+  /** The admin dashboard, on the same HTTPS listener. */
+  dashboardUrl: string;
   httpBase: string;
   acmePort: number;
   httpPort: number;
@@ -103,8 +108,12 @@ export async function startServer(config: ServerConfig, opts: StartOptions = {})
     const httpBase = config.server.httpBase ?? `http://${hostPart}:${httpPort}`;
     const urls = acmeUrls(config.server.acmeBase ?? `https://${hostPart}:${acmePort}`);
 
+    const metrics = createMetrics();
+    const hooks = metricHooks(metrics);
+    registerStoreGauges(metrics, store, { agentSilentAfterMs: config.metrics.agentSilentAfter });
     const own = async () => {
       const c = await issueOwnCertificate({ store, ca, profile: profiles.get('ca-tls')!, names: config.server.names, httpBase, certFile: join(config.data, 'server', 'tls.crt.pem') });
+      hooks.counters.issued('ca-tls');
       await system({ type: 'certificate.issued', subject: { kind: 'certificate', id: c.serial }, details: { profile: 'ca-tls', identifiers: config.server.names, purpose: 'the CA server own HTTPS certificate' } });
       return c;
     };
@@ -112,7 +121,6 @@ export async function startServer(config: ServerConfig, opts: StartOptions = {})
     https.setSecureContext({ ...BSI_TLS, key: first.key, cert: first.cert });
     closers.push(scheduleOwnRenewal(first, own, (c) => https.setSecureContext({ ...BSI_TLS, key: c.key, cert: c.cert }), logger));
 
-    const metrics = createMetrics();
     const crl = createCrlPublisher({ store, ca, logger, audit });
     await crl.start();
     closers.push(() => crl.stop());
@@ -131,7 +139,7 @@ export async function startServer(config: ServerConfig, opts: StartOptions = {})
         tlsAlpn01Port: config.validation.tlsAlpn01Port,
         timeoutMs: config.validation.timeout,
       },
-      onResult: (type, ok) => metrics.validations.inc({ type, result: ok ? 'valid' : 'invalid' }),
+      onResult: hooks.onValidationResult,
       onBacklog: (count) => admission.backlogIs(count),
     });
     closers.push(() => validator.stop());
@@ -160,19 +168,27 @@ export async function startServer(config: ServerConfig, opts: StartOptions = {})
       },
       admission,
       onRevoked: () => crl.regenerate('revocation'),
-      observe: (path, method, status, seconds) => metrics.requests.observe({ endpoint: endpointOf(path), method, status: String(status) }, seconds),
+      counters: hooks.counters,
+      observe: hooks.observe,
     };
-    https.on('request', createAcmeApp(acme).callback());
+    const acmeHandler = createAcmeApp(acme).callback();
+    const adminHandler = createAdminApp({
+      store,
+      logger,
+      audit,
+      now: () => new Date(),
+      onRevoked: acme.onRevoked,
+      sessionPolicy: { idleMs: SESSION_IDLE_MS, absoluteMs: SESSION_ABSOLUTE_MS },
+      profiles: [...profiles.keys()],
+    }).callback();
+    https.on('request', (req, res) => void (isAdminPath(req.url) ? adminHandler(req, res) : acmeHandler(req, res)));
     const httpSide = createHttpSideApp({ store, ca, crl, logger, metrics }).callback();
+    const bearerToken = await metricsBearerToken(config.metrics);
+    if (bearerToken === undefined) logger.warn({ event: 'policy.metricsOpen' }, '/metrics has no bearer token: anyone who reaches the HTTP port can read it (set metrics.bearerTokenFile)');
+    const serveMetrics = metricsHandler(metrics, { bearerToken, logger });
     http.on('request', (req, res) => {
-      if (req.url === '/metrics' && req.method === 'GET') {
-        void metrics.registry.metrics().then((text) => {
-          res.writeHead(200, { 'Content-Type': metrics.registry.contentType });
-          res.end(text);
-        });
-        return;
-      }
-      void httpSide(req, res);
+      if (req.method === 'GET' && req.url?.split('?')[0] === '/metrics') serveMetrics(req, res);
+      else void httpSide(req, res);
     });
 
     closers.push(startSweeper({ store, logger, everyMs: SWEEP_MS }));
@@ -181,6 +197,7 @@ export async function startServer(config: ServerConfig, opts: StartOptions = {})
     logger.info({ event: 'server.started', directory: urls.directory, httpBase }, `ACME directory at ${urls.directory}`);
     return {
       directoryUrl: urls.directory,
+      dashboardUrl: `https://${hostPart}:${acmePort}${ADMIN_PREFIX}/`,
       httpBase,
       acmePort,
       httpPort,

@@ -15,6 +15,7 @@ import { loadProfiles } from '../../src/pki/profiles.js';
 import { openStore, type Store } from '../../src/store/index.js';
 import { createResolver } from '../../src/validation/index.js';
 import { startValidator } from '../../src/validation/worker.js';
+import type { MetricHooks } from '../../src/server/metrics.js';
 import { FIXTURE_PASSPHRASE, makeCaDataDir } from './ca-dir.js';
 
 export { FIXTURE_PASSPHRASE };
@@ -46,9 +47,9 @@ export interface FixtureInstance {
 /** A CA made by the real ceremony code, and the real ACME app and validator, on loopback HTTP. */
 export async function startAcmeFixture(
   policy: Partial<AcmePolicy> = {},
-  instance: FixtureInstance & Pick<AcmeContext, 'admission'> = {},
+  instance: FixtureInstance & Pick<AcmeContext, 'admission'> & { metrics?: MetricHooks } = {},
 ): Promise<AcmeFixture> {
-  const { sibling, admission } = instance;
+  const { sibling, admission, metrics } = instance;
   const dir = sibling?.dir ?? (await makeFixtureDir());
   const ca = await loadIssuingCa({ dataDir: dir, passphrase: FIXTURE_PASSPHRASE });
   const storeUrl = instance.storeUrl ?? sibling?.storeUrl;
@@ -78,6 +79,7 @@ export async function startAcmeFixture(
     logger,
     audit,
     pollMs: 200,
+    ...(metrics ? { onResult: metrics.onValidationResult } : {}),
     validation: { resolver: createResolver(), http01Port, tlsAlpn01Port: 1, timeoutMs: 3000 },
   });
   const revoked: string[] = [];
@@ -99,6 +101,7 @@ export async function startAcmeFixture(
       revoked.push(serial);
     },
     ...(admission ? { admission } : {}),
+    ...(metrics ? { counters: metrics.counters, observe: metrics.observe } : {}),
   };
   acmeServer.on('request', createAcmeApp(acme).callback());
   return {
