@@ -252,6 +252,16 @@ describe('logins', () => {
     expect(failures.some((e) => e.type === 'login.success')).toBe(true);
   });
 
+  it('sends a signed-in user from /admin to their start page, and shows the login form to anyone else', async () => {
+    const auditor = await login('auditor');
+    const r = await call('GET', '/admin', auditor);
+    expect(r.status).toBe(303);
+    expect(r.headers.get('location')).toBe('/admin/audit');
+    const anonymous = await call('GET', '/admin/certificates');
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.text).toContain('action="/admin/login"');
+  });
+
   it('answers an unknown user exactly like a wrong password', async () => {
     const r = await call('POST', '/admin/login', {}, { username: 'nobody-here', password: PASSWORD }, true);
     expect(r.status).toBe(401);

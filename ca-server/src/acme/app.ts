@@ -52,7 +52,7 @@ export function createAcmeApp(acme: AcmeContext): Koa {
   app.use(async (ctx, next) => {
     const started = process.hrtime.bigint();
     try {
-      await next();
+      await admission.request(next);
       if (ctx.status === 404 && ctx.body === undefined) throw new AcmeProblem('malformed', `no ACME resource at ${ctx.path}`, { status: 404 });
       if (ctx.status === 405) throw new AcmeProblem('malformed', `${ctx.method} is not allowed on ${ctx.path}`, { status: 405 });
     } catch (err) {

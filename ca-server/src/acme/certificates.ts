@@ -15,7 +15,8 @@ export async function downloadCertificate(acme: AcmeContext, ctx: Koa.Context, s
   const record = /^[0-9a-f]{1,64}$/.test(serial) ? await acme.store.certificates.bySerial(serial) : undefined;
   if (!record || record.accountId !== req.account!.id) throw notFound('this certificate');
   ctx.type = 'application/pem-certificate-chain';
-  ctx.body = `${new x509.X509Certificate(new Uint8Array(record.der)).toString('pem')}\n${acme.ca.cert.toString('pem')}\n`;
+  // The stored DER was signed here: it is wrapped as PEM, not parsed again.
+  ctx.body = `${x509.PemConverter.encode(new Uint8Array(record.der), 'CERTIFICATE')}\n${acme.ca.cert.toString('pem')}\n`;
 }
 
 const revokeSchema = z.object({ certificate: z.string().min(1).max(16_384).regex(/^[A-Za-z0-9_-]+$/), reason: z.number().int().optional() }).loose();

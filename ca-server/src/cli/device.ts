@@ -4,8 +4,7 @@ import { addDevice, listDevices, removeDevice, showDevice, updateDevice } from '
 import type { CertificateRecord, Device } from '../store/index.js';
 import { collect } from './options.js';
 import { info, printListing } from './output.js';
-import { withAuditedStore } from './audited-store.js';
-import { cliActor, cliServices } from './recorder.js';
+import { cliActor, withAuditedStore } from './recorder.js';
 import { storeTargetOptions, withStore, type StoreTargetOptions } from './store-target.js';
 
 export function registerDeviceCommands(program: Command): void {
@@ -86,7 +85,7 @@ function describedFields(opts: DescriptionOptions): Record<string, unknown> {
 
 async function add(opts: StoreTargetOptions & DescriptionOptions & { name: string; json?: boolean }): Promise<void> {
   const input = { name: opts.name, ...describedFields(opts) };
-  const { device, eab } = await withAuditedStore(opts, (store, audit) => addDevice(cliServices(store, audit), input, cliActor()));
+  const { device, eab } = await withAuditedStore(opts, (store, audit) => addDevice({ store, audit }, input, cliActor()));
   if (opts.json) {
     info(JSON.stringify({ device, eab }));
     return;
@@ -133,13 +132,13 @@ async function show(opts: StoreTargetOptions & { name: string; json?: boolean })
 async function update(opts: StoreTargetOptions & DescriptionOptions & { name: string; rename?: string; json?: boolean }): Promise<void> {
   const change = { ...describedFields(opts), ...(opts.rename !== undefined ? { name: opts.rename } : {}) };
   if (Object.keys(change).length === 0) throw new Error('nothing to change: give at least one of the device options');
-  const device = await withAuditedStore(opts, (store, audit) => updateDevice(cliServices(store, audit), opts.name, change, cliActor()));
+  const device = await withAuditedStore(opts, (store, audit) => updateDevice({ store, audit }, opts.name, change, cliActor()));
   if (opts.json) info(JSON.stringify(device));
   else printDevice(device);
 }
 
 async function remove(opts: StoreTargetOptions & { name: string }): Promise<void> {
-  const device = await withAuditedStore(opts, (store, audit) => removeDevice(cliServices(store, audit), opts.name, cliActor()));
+  const device = await withAuditedStore(opts, (store, audit) => removeDevice({ store, audit }, opts.name, cliActor()));
   info(`removed device ${device.name}: its accounts can order nothing more; its certificates stay valid until revoked or expired`);
 }
 

@@ -2,8 +2,7 @@ import type { Command } from 'commander';
 import { normaliseAllowEntry } from '../acme/identifiers.js';
 import { newEnrolmentCredential } from '../policy/devices.js';
 import { info } from './output.js';
-import { withAuditedStore } from './audited-store.js';
-import { cliActor, cliServices } from './recorder.js';
+import { cliActor, withAuditedStore } from './recorder.js';
 import { storeTargetOptions, type StoreTargetOptions } from './store-target.js';
 
 export function registerEabCommands(program: Command): void {
@@ -32,10 +31,10 @@ async function create(opts: CreateOptions): Promise<void> {
     const device = opts.device === undefined ? undefined : await store.devices.byName(opts.device);
     if (device) {
       if (identifiers.length) throw new Error(`--identifiers: device ${device.name} is in the inventory; its own identifiers apply (change them there)`);
-      return { ...(await newEnrolmentCredential(cliServices(store, audit), device.id, cliActor())), identifiers: device.allowedIdentifiers };
+      return { ...(await newEnrolmentCredential({ store, audit }, device.id, cliActor())), identifiers: device.allowedIdentifiers };
     }
     const made = await store.eab.create({ deviceId: opts.device ?? null, identifiers }, new Date());
-    await audit({ type: 'eab.created', outcome: 'success', subject: { kind: 'eab', id: made.kid }, details: { device: opts.device ?? null, identifiers } });
+    await audit.record({ type: 'eab.created', outcome: 'success', ...cliActor(), subject: { kind: 'eab', id: made.kid }, details: { device: opts.device ?? null, identifiers } });
     return made;
   });
   if (opts.json) {

@@ -12,8 +12,7 @@ import { startServer } from '../server/server.js';
 import { addUser } from '../admin/users.js';
 import { collect, integerIn } from './options.js';
 import { info, warn } from './output.js';
-import { withAuditedStore } from './audited-store.js';
-import { cliActor, cliServices } from './recorder.js';
+import { cliActor, withAuditedStore } from './recorder.js';
 import { runUntilSignal } from './serve.js';
 
 export function registerQuickstartCommand(program: Command): void {
@@ -165,13 +164,13 @@ async function demoCredentials(dir: string, configPath: string, withEab: boolean
       let credential = existing && !existing.accountId ? existing : undefined;
       if (!credential) {
         credential = await store.eab.create({ deviceId: 'demo-device', identifiers: [] }, new Date());
-        await audit({ type: 'eab.created', outcome: 'success', subject: { kind: 'eab', id: credential.kid }, details: { device: 'demo-device' } });
+        await audit.record({ type: 'eab.created', outcome: 'success', ...cliActor(), subject: { kind: 'eab', id: credential.kid }, details: { device: 'demo-device' } });
       }
       eab = { kid: credential.kid, hmacKey: credential.hmacKey };
     }
     let admin: DemoAdmin | undefined;
     if ((await store.users.count()) === 0) {
-      const made = await addUser(cliServices(store, audit), { username: 'admin', role: 'admin' }, cliActor(), { enrolTotp: true });
+      const made = await addUser({ store, audit }, { username: 'admin', role: 'admin' }, cliActor(), { enrolTotp: true });
       admin = { username: made.user.username, password: made.password, totpSecret: made.totpSecret! };
     } else if (previous.admin && (await store.users.byUsername(previous.admin.username))) {
       admin = previous.admin;

@@ -88,6 +88,7 @@ export const serverConfigSchema = z
       .object({
         maxValidationBacklog: z.number().int().min(1).default(256),
         maxFinalizing: z.number().int().min(1).default(32),
+        maxInFlight: z.number().int().min(1).default(256),
         retryAfter: durationSchema.default(2000),
       })
       .strict()

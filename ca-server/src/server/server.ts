@@ -127,6 +127,7 @@ export async function startServer(config: ServerConfig, opts: StartOptions = {})
     const admission = new Admission({
       maxValidationBacklog: config.admission.maxValidationBacklog,
       maxFinalizing: config.admission.maxFinalizing,
+      maxInFlight: config.admission.maxInFlight,
       retryAfterMs: config.admission.retryAfter,
     });
     const validator = startValidator({
