@@ -273,6 +273,7 @@ describe('quickstart', () => {
       const store = await openStore({ dataDir: dir });
       try {
         expect(await store.users.count()).toBe(1);
+        expect((await store.audit.list({ types: ['user.created'] })).map((e) => e.details?.username)).toEqual(['admin']);
         const step = await checkPassword({ store }, 'admin', info.admin.password);
         expect(step).toMatchObject({ ok: true, next: 'totp' });
         expect(await checkTotp({ store }, (step as { user: { id: string } }).user.id, totpCode(info.admin.totpSecret, new Date()))).toMatchObject({ ok: true });

@@ -162,7 +162,11 @@ async function demoCredentials(dir: string, configPath: string, withEab: boolean
     let eab;
     if (withEab) {
       const existing = previous.eab ? await store.eab.byKid(previous.eab.kid) : undefined;
-      const credential = existing && !existing.accountId ? existing : await store.eab.create({ deviceId: 'demo-device', identifiers: [] }, new Date());
+      let credential = existing && !existing.accountId ? existing : undefined;
+      if (!credential) {
+        credential = await store.eab.create({ deviceId: 'demo-device', identifiers: [] }, new Date());
+        await audit.record({ type: 'eab.created', outcome: 'success', ...cliActor(), subject: { kind: 'eab', id: credential.kid }, details: { device: 'demo-device' } });
+      }
       eab = { kid: credential.kid, hmacKey: credential.hmacKey };
     }
     let admin: DemoAdmin | undefined;
