@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
 import { exportJWK, generateKeyPair } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { newAccount, renewalInfo } from '../agent/src/acme/api.js';
+import { newAccount, newOrder, renewalInfo } from '../agent/src/acme/api.js';
 import { ariCertId } from '../agent/src/acme/cert-id.js';
 import { AcmeError } from '../agent/src/acme/errors.js';
 import { obtainCertificate } from '../agent/src/acme/flows.js';
@@ -55,5 +55,31 @@ describe("the agent's ACME client against the Wardcert ACME server", () => {
     expect(err).toBeInstanceOf(AcmeError);
     expect((err as AcmeError).is('externalAccountRequired')).toBe(true);
     expect(dir.meta?.externalAccountRequired).toBe(true);
+  });
+
+  it("waits as the CA's Retry-After says on rateLimited, and gives up when that is beyond its patience", async () => {
+    const limited = await startAcmeFixture({ ordersPerHour: 1 });
+    try {
+      const waits: number[] = [];
+      // The transport's clock seam: it records each wait instead of sleeping through it.
+      const t = new AcmeTransport({ directoryUrl: limited.directoryUrl, key: await accountKey(), patienceMs: 10 * 3_600_000, sleep: async (ms) => void waits.push(ms) });
+      await newAccount(t, { eab: await limited.store.eab.create({ identifiers: [] }, new Date()) });
+      const ids = [{ type: 'ip' as const, value: '127.0.0.1' }];
+      await newOrder(t, { identifiers: ids });
+      const err = await newOrder(t, { identifiers: ids }).catch((e: unknown) => e);
+      expect((err as AcmeError).is('rateLimited')).toBe(true);
+      expect(waits.length).toBeGreaterThan(0);
+      // Each wait is what the CA asked for (its count of seconds may tick down between attempts).
+      for (const w of waits) expect(Math.abs(w - (err as AcmeError).retryAfterMs!)).toBeLessThanOrEqual(2000);
+      expect(waits[0]).toBeGreaterThan(60_000);
+
+      const impatient = new AcmeTransport({ directoryUrl: limited.directoryUrl, key: t.o.key, sleep: async (ms) => void waits.push(ms) });
+      impatient.kid = t.kid;
+      waits.length = 0;
+      await expect(newOrder(impatient, { identifiers: ids })).rejects.toThrow();
+      expect(waits).toEqual([]); // an hour away is beyond two minutes of patience: no retry at all
+    } finally {
+      await limited.close();
+    }
   });
 });

@@ -1,14 +1,15 @@
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startChallTestSrv, type ChallTestSrv } from '../ca-server/test/helpers/dns-challtestsrv.js';
 import { runAgent, startAgentDaemon } from './helpers/agent-cli.js';
-import { startQuickstart, type RunningQuickstart } from './helpers/quickstart.js';
+import { CA_BIN, startQuickstart, type RunningQuickstart } from './helpers/quickstart.js';
 import { freePort, runWith } from './helpers/tools.js';
 
 /** wardcert-agent against the Wardcert quickstart CA and against Pebble, on loopback. */
@@ -95,6 +96,8 @@ describe.skipIf(!runWith('pebble-challtestsrv', 'openssl'))('the agent against t
     expect(JSON.parse(forced.stdout)).toMatchObject({ renewed: true });
     expect(await serialOf(join(out, 'cert.pem'))).not.toBe(before);
     expect(await serialOf(join(work, 'state/previous/fullchain.pem'))).toBe(before); // kept for rollback
+    const archive = await readdir(join(work, 'state/archive')); // and no certificate is ever deleted
+    expect(archive).toEqual(expect.arrayContaining([`${before}.pem`, `${await serialOf(join(out, 'cert.pem'))}.pem`]));
   }, TIMEOUT);
 
   it('status --json prints the agreed fields', async () => {
@@ -103,6 +106,7 @@ describe.skipIf(!runWith('pebble-challtestsrv', 'openssl'))('the agent against t
     expect(Object.keys(s)).toEqual(expect.arrayContaining(['certificate', 'nextRenewal', 'listeners', 'lastError']));
     expect(s.certificate).toMatchObject({ serial: await serialOf(join(out, 'cert.pem')), identifiers: ['gw1.radiology.hospital.test', '127.0.0.1'] });
     expect(s.lastError).toBeNull();
+    expect(s.agentVersion).toBe(JSON.parse(readFileSyncText(fileURLToPath(new URL('../agent/package.json', import.meta.url)))).version);
   }, TIMEOUT);
 
   it('renew asks a running daemon through its control socket', async () => {
@@ -120,10 +124,45 @@ describe.skipIf(!runWith('pebble-challtestsrv', 'openssl'))('the agent against t
       expect(await serialOf(join(out, 'cert.pem'))).not.toBe(before);
       const live = JSON.parse((await runAgent(['status', '--config', config, '--json'])).stdout);
       expect(live.nextRenewal).not.toBeNull();
+      // The daemon asks for the ARI window again as the CA's Retry-After says (a 24th of the 72 h
+      // lifetime here), long before the renewal moment it drew inside the window.
+      const schedule = daemon.out().split('\n').filter((l) => l.includes('"event":"schedule"')).map((l) => JSON.parse(l) as { time: number; nextRenewal: string; ariRecheck: string });
+      expect(schedule.length).toBeGreaterThan(0);
+      const last = schedule.at(-1)!;
+      expect(Date.parse(last.ariRecheck) - last.time).toBeGreaterThan(2.9 * 3_600_000);
+      expect(Date.parse(last.ariRecheck) - last.time).toBeLessThan(3.1 * 3_600_000);
+      expect(Date.parse(last.nextRenewal)).toBeGreaterThan(Date.parse(last.ariRecheck));
     } finally {
       expect(await daemon.stop()).toBe(0);
     }
   }, TIMEOUT);
+
+  it('renews a young certificate when the CA pulls its window into the past (renew-now), once in a row', async () => {
+    const renewNow = (serial: string) =>
+      new Promise<void>((resolve, reject) =>
+        execFile(process.execPath, [CA_BIN, 'renew-now', '--serial', serial, '--data', qs.dir], (err, _o, stderr) => (err ? reject(new Error(stderr)) : resolve())),
+      );
+    const first = await serialOf(join(out, 'cert.pem'));
+    const idle = await runAgent(['renew', '--config', config]);
+    expect(JSON.parse(idle.stdout)).toMatchObject({ renewed: false, serial: first, reason: 'just obtained' });
+    await renewNow(first);
+    const asked = await runAgent(['renew', '--config', config]);
+    expect(JSON.parse(asked.stdout)).toMatchObject({ renewed: true });
+    expect(asked.stderr).toContain('"event":"renewal.early"');
+    const second = await serialOf(join(out, 'cert.pem'));
+    expect(second).not.toBe(first);
+    // The loop guard: a certificate obtained early is not renewed early again by the same agent.
+    const { createAgent, loadAgentConfig } = await import('../agent/src/index.js');
+    const pino = (await import('pino')).default;
+    const agent = createAgent(await loadAgentConfig(config), pino({ level: 'silent' }));
+    await agent.load();
+    await renewNow(second);
+    const third = await agent.ensureCertificate();
+    expect(third).toMatchObject({ renewed: true });
+    await renewNow(third.serial);
+    expect(await agent.ensureCertificate()).toMatchObject({ renewed: false, serial: third.serial, reason: 'just obtained' });
+    await agent.stop();
+  }, 2 * TIMEOUT); // several renewals in a row: slow on a loaded machine
 
   it('keeps its certificate while the CA is down, and renews once it is back', async () => {
     const before = await readFile(join(out, 'cert.pem'), 'utf8');

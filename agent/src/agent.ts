@@ -4,16 +4,18 @@ import { createRequire } from 'node:module';
 import type { Server } from 'node:net';
 import { createSecureContext, type SecureContext, type SecureContextOptions } from 'node:tls';
 import pino, { type Logger } from 'pino';
-import { BSI_TLS, writeFilesAtomic } from '@wardcert/common';
+import { BSI_TLS, PUBLIC_MODE, writeFilesAtomic } from '@wardcert/common';
 import { renewalInfo } from './acme/api.js';
 import { ariCertId } from './acme/cert-id.js';
 import type { AcmeTransport } from './acme/transport.js';
 import type { AgentConfig, ListenerSpec } from './config/schema.js';
 import { runHook } from './deploy/hooks.js';
-import { outputFiles } from './keystore/output.js';
+import { outputFiles, trustFile } from './keystore/output.js';
+import { publishedIssuer } from './keystore/published-issuer.js';
 import { pairFiles, readPair, stateLayout, writePair, type CertificatePair } from './keystore/state.js';
 import { connect, leafOf, obtainPair } from './renewal.js';
-import { backoffMs, inWarningZone, renewalTime, tooYoungToRenew, type RenewalWindow } from './schedule/when.js';
+import { agingWarningDue, ariRecheckMs, backoffMs, nextWakeMs, renewalTime, tooYoungToRenew, type RenewalWindow } from './schedule/when.js';
+import { retryAfterMs } from './acme/retry-after.js';
 import { saveStatus, type AgentStatus } from './status.js';
 import { serveControl } from './control-socket.js';
 import { createTlsFront } from './listeners/tls-front.js';
@@ -21,7 +23,6 @@ import { runServiceProbe } from './probes/isolated.js';
 import { probeTls } from './probes/tls-handshake.js';
 
 const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
-const DAY_MS = 86_400_000;
 const MAX_TIMER_MS = 2 ** 31 - 1;
 const PROBE_TIMEOUT_MS = 10_000;
 
@@ -63,6 +64,11 @@ export class WardcertAgent extends EventEmitter<AgentEvents> {
   private current: CertificatePair | undefined;
   private transport: AcmeTransport | undefined;
   private nextRenewal: Date | undefined;
+  /** The last ARI window and the certificate it was for: the same window keeps the moment drawn in it. */
+  private window: (RenewalWindow & { serial: string }) | undefined;
+  private ariRecheck: Date | undefined;
+  /** The serial of a certificate obtained early because the CA asked: it is not renewed early again. */
+  private earlyRenewal: string | undefined;
   private lastError: string | null = null;
   private endpoints: ManagedListener[] = [];
   private listenerResults = new Map<ManagedListener, boolean | null>();
@@ -71,10 +77,13 @@ export class WardcertAgent extends EventEmitter<AgentEvents> {
   private control: Server | undefined;
   private failures = 0;
   private stopping = false;
-  private lastWarning = 0;
+  private lastWarning: Date | undefined;
   private renewing: Promise<RenewOutcome> | undefined;
   private listenersStarted = false;
+  private reporting = false;
   private hl7Message: string | undefined;
+  /** The issuing CA the CA publishes (caIssuers), kept in trust.pem beside the chain. */
+  private publishedIssuer: string | undefined;
   readonly paths: ReturnType<typeof stateLayout>;
 
   constructor(
@@ -128,21 +137,32 @@ export class WardcertAgent extends EventEmitter<AgentEvents> {
 
   private async ensure({ force = false }: { force?: boolean }): Promise<RenewOutcome> {
     const now = new Date();
+    let early = false;
     if (this.current && !force) {
       const leaf = leafOf(this.current);
-      if (leaf.notAfter > now && tooYoungToRenew(leaf, now)) return { renewed: false, serial: leaf.serialNumber.toLowerCase(), reason: 'just obtained' };
-      if (leaf.notAfter > now && (await this.dueAt(leaf)) > now) return { renewed: false, serial: leaf.serialNumber.toLowerCase(), reason: 'not due' };
+      const serial = leaf.serialNumber.toLowerCase();
+      if (leaf.notAfter > now) {
+        const young = tooYoungToRenew(leaf, now);
+        if ((await this.dueAt(leaf, now)) > now) return { renewed: false, serial, reason: young ? 'just obtained' : 'not due' };
+        // Young and due: only a window wholly past (revoked, or renew-now) renews it, and once in a row.
+        if (young && !this.caAsksToRenew(serial, now)) return { renewed: false, serial, reason: 'just obtained' };
+        early = young;
+      }
     }
     try {
+      if (early) this.logger.info({ event: 'renewal.early', serial: leafOf(this.current!).serialNumber.toLowerCase() }, "renewing a young certificate: the CA's renewal window for it has passed");
       const pair = await obtainPair(await this.connection(), this.config, this.current);
       this.lastError = null;
       await this.install(pair);
       this.failures = 0;
-      return { renewed: true, serial: leafOf(pair).serialNumber.toLowerCase() };
+      const serial = leafOf(pair).serialNumber.toLowerCase();
+      this.earlyRenewal = early ? serial : undefined;
+      return { renewed: true, serial };
     } catch (err) {
       this.failures++;
       this.lastError = (err as Error).message;
       this.emit('error', err as Error);
+      this.warnIfLate();
       throw err;
     } finally {
       await this.persistStatus();
@@ -154,18 +174,39 @@ export class WardcertAgent extends EventEmitter<AgentEvents> {
     return this.transport;
   }
 
-  /** When the current certificate is due, asking the CA for its ARI window first. */
-  private async dueAt(leaf: ReturnType<typeof leafOf>): Promise<Date> {
+  /**
+   * When the current certificate is due, asking the CA for its ARI window first and noting when to
+   * ask again (Retry-After). The moment drawn inside a window stays while the window does; a window
+   * the CA moved (renew-now, a revocation) draws again. Without an answer, the last window known
+   * for this certificate, else two thirds of the lifetime.
+   */
+  private async dueAt(leaf: ReturnType<typeof leafOf>, now = new Date()): Promise<Date> {
+    const serial = leaf.serialNumber.toLowerCase();
+    const known = this.window?.serial === serial ? this.window : undefined;
     let window: RenewalWindow | undefined;
     try {
       const id = ariCertId(leaf);
       const ari = id ? await renewalInfo(await this.connection(), id) : undefined;
-      if (ari) window = { start: new Date(ari.body.suggestedWindow.start), end: new Date(ari.body.suggestedWindow.end) };
+      if (ari) {
+        window = { start: new Date(ari.body.suggestedWindow.start), end: new Date(ari.body.suggestedWindow.end) };
+        this.ariRecheck = new Date(now.getTime() + ariRecheckMs(retryAfterMs(ari.headers['retry-after'])));
+      } else {
+        this.ariRecheck = undefined;
+      }
     } catch (err) {
-      this.logger.warn({ err: (err as Error).message }, 'no renewal window from the CA; using two thirds of the lifetime');
+      window = known;
+      this.ariRecheck = new Date(now.getTime() + ariRecheckMs(undefined));
+      this.logger.warn({ err: (err as Error).message }, `no renewal window from the CA; using ${window ? 'the last one it gave' : 'two thirds of the lifetime'}`);
     }
-    this.nextRenewal = renewalTime(leaf, window, new Date());
-    return this.nextRenewal;
+    const unchanged = window && known && this.nextRenewal && window.start.getTime() === known.start.getTime() && window.end.getTime() === known.end.getTime();
+    if (!unchanged) this.nextRenewal = renewalTime(leaf, window, now);
+    this.window = window ? { ...window, serial } : undefined;
+    return this.nextRenewal!;
+  }
+
+  /** RFC 9773: a window wholly in the past asks for a renewal now; the loop guard allows it once in a row. */
+  private caAsksToRenew(serial: string, now: Date): boolean {
+    return this.window?.serial === serial && this.window.end <= now && this.earlyRenewal !== serial;
   }
 
   /**
@@ -199,7 +240,9 @@ export class WardcertAgent extends EventEmitter<AgentEvents> {
    * current certificate in the listeners.
    */
   private async deploy(pair: CertificatePair): Promise<void> {
-    const files = [...pairFiles(this.paths.current, pair), ...(await outputFiles(this.config.output.dir, pair, this.config.server.trust, this.config.output.p12))];
+    const outputs = await outputFiles(this.config.output.dir, pair, this.config.server.trust, { p12: this.config.output.p12, publishedIssuer: this.publishedIssuer });
+    const archived = { path: this.paths.archive(leafOf(pair).serialNumber.toLowerCase()), data: pair.chain, mode: PUBLIC_MODE };
+    const files = [...pairFiles(this.paths.current, pair), archived, ...outputs];
     try {
       await writeFilesAtomic(files);
     } catch (err) {
@@ -207,12 +250,35 @@ export class WardcertAgent extends EventEmitter<AgentEvents> {
     }
     this.current = pair;
     this.emit('certificate', pair);
-    const env = { WARDCERT_OUTPUT_DIR: this.config.output.dir, WARDCERT_SERIAL: leafOf(pair).serialNumber.toLowerCase() };
+    await this.runHooks();
+    for (const l of this.endpoints) l.reload(pair);
+  }
+
+  private async runHooks(): Promise<void> {
+    const env = { WARDCERT_OUTPUT_DIR: this.config.output.dir, WARDCERT_SERIAL: leafOf(this.current!).serialNumber.toLowerCase() };
     for (const hook of this.config.hooks) {
       const result = await runHook(hook, env);
       (result.ok ? this.logger.info.bind(this.logger) : this.logger.error.bind(this.logger))({ event: 'hook', ...result }, `hook ${result.hook}: ${result.detail}`);
     }
-    for (const l of this.endpoints) l.reload(pair);
+  }
+
+  /**
+   * Keeps trust.pem on the CA's current issuing CA, as the CA publishes it at the certificate's
+   * caIssuers URL: after an intermediate rotation the device trusts the new issuing CA before its own
+   * certificate is renewed under it. Runs the hooks when trust.pem changed; true then.
+   */
+  async refreshTrust(): Promise<boolean> {
+    if (!this.current || !this.config.server.trust) return false;
+    const root = await readFile(this.config.server.trust, 'utf8');
+    const issuer = await publishedIssuer(leafOf(this.current), root, PROBE_TIMEOUT_MS);
+    if (!issuer || issuer.pem === this.publishedIssuer) return false;
+    this.publishedIssuer = issuer.pem;
+    const trust = trustFile(this.config.output.dir, this.current, root, issuer.pem);
+    if ((await readFile(trust.path, 'utf8').catch(() => '')) === trust.data) return false;
+    await writeFilesAtomic([trust]);
+    this.logger.info({ event: 'trust.refreshed', issuer: issuer.subject }, 'trust.pem now holds the issuing CA the CA publishes');
+    await this.runHooks();
+    return true;
   }
 
   private async probeAll(serial: string): Promise<{ text: string; servesCertificate: boolean }[]> {
@@ -293,7 +359,11 @@ export class WardcertAgent extends EventEmitter<AgentEvents> {
 
   /** Every report interval: probe the fronts again and tell the CA how this device stands. */
   private async report(): Promise<void> {
+    // Probes of a dead service behind a front take their full timeout: reports must not pile up.
+    if (this.reporting) return;
+    this.reporting = true;
     try {
+      await this.refreshTrust().catch((err: Error) => this.logger.warn({ event: 'trust.refreshFailed', err: err.message }, "could not read the CA's current issuing CA"));
       if (this.current) await this.probeAll(leafOf(this.current).serialNumber.toLowerCase());
       await this.persistStatus();
       const transport = await this.connection();
@@ -301,19 +371,21 @@ export class WardcertAgent extends EventEmitter<AgentEvents> {
       if (url) await transport.post(url, this.status());
     } catch (err) {
       this.logger.warn({ event: 'report.failed', err: (err as Error).message }, 'could not report status to the CA');
+    } finally {
+      this.reporting = false;
     }
   }
 
   private async tick(): Promise<void> {
     let wait: number;
     try {
-      await this.ensureCertificate();
+      const outcome = await this.ensureCertificate();
       await this.startListeners();
-      const leaf = leafOf(this.current!);
-      wait = Math.max(1000, (this.nextRenewal ?? (await this.dueAt(leaf))).getTime() - Date.now());
+      if (outcome.renewed) await this.dueAt(leafOf(this.current!));
+      wait = nextWakeMs(this.nextRenewal, this.ariRecheck, new Date());
+      this.logger.info({ event: 'schedule', nextRenewal: this.nextRenewal?.toISOString(), ariRecheck: this.ariRecheck?.toISOString() }, 'next renewal check scheduled');
     } catch (err) {
       wait = backoffMs(this.failures);
-      this.warnIfLate();
       this.logger.warn({ event: 'renewal.failed', err: (err as Error).message, retryInMs: wait }, 'renewal failed; keeping the current certificate');
     }
     await this.persistStatus();
@@ -322,11 +394,11 @@ export class WardcertAgent extends EventEmitter<AgentEvents> {
 
   /** From one third of the lifetime left, once a day: the certificate is aging and the CA is not answering. */
   private warnIfLate(): void {
-    if (!this.current || Date.now() - this.lastWarning < DAY_MS) return;
-    const leaf = leafOf(this.current);
-    if (!inWarningZone(leaf, new Date())) return;
-    this.lastWarning = Date.now();
-    this.logger.warn({ event: 'certificate.aging', notAfter: leaf.notAfter.toISOString() }, `could not renew; the certificate expires ${leaf.notAfter.toISOString()}`);
+    const now = new Date();
+    if (!this.current || !agingWarningDue(leafOf(this.current), now, this.lastWarning)) return;
+    this.lastWarning = now;
+    const { notAfter } = leafOf(this.current);
+    this.logger.warn({ event: 'certificate.aging', notAfter: notAfter.toISOString() }, `could not renew; the certificate ${notAfter > now ? 'expires' : 'expired'} ${notAfter.toISOString()}`);
   }
 
   async stop(): Promise<void> {

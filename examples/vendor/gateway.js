@@ -3,7 +3,7 @@
 // C-ECHO and stores C-STORE images in a folder, and an HL7 MLLP server (node-hl7-server) that
 // acknowledges every message with AA, both over TLS on the agent's certificate, swapped in place
 // when the agent renews it. Run: node examples/vendor/gateway.js --config agent.yaml [options]
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { once } from 'node:events';
 import { parseArgs } from 'node:util';
@@ -36,12 +36,21 @@ function hostPort(text) {
   return { host: m[1].replace(/^\[|\]$/g, ''), port: Number(m[2]) };
 }
 
-const dicomAt = hostPort(args.dicom);
-const hl7At = hostPort(args.hl7);
+/** Bad flags or a bad config file: one line saying what is wrong, no stack trace. */
+async function startupInput() {
+  try {
+    return { dicomAt: hostPort(args.dicom), hl7At: hostPort(args.hl7), config: await loadAgentConfig(args.config) };
+  } catch (err) {
+    console.error(`gateway: ${err.message}`);
+    process.exit(2);
+  }
+}
+
+const { dicomAt, hl7At, config } = await startupInput();
 const storeDir = resolve(args.store);
 await mkdir(storeDir, { recursive: true });
 
-const agent = createAgent(await loadAgentConfig(args.config));
+const agent = createAgent(config);
 const log = agent.logger;
 dimse.log.setLevel('warn');
 

@@ -7,8 +7,10 @@ import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 
 export const MLLP = (text: string) => `\x0b${text}\x1c\x0d`;
 
-export function exec(cmd: string, args: string[], timeoutMs = 60_000): Promise<{ code: number; out: string }> {
-  return new Promise((resolve) => execFile(cmd, args, { timeout: timeoutMs }, (err, stdout, stderr) => resolve({ code: err ? 1 : 0, out: `${stdout}${stderr}` })));
+export function exec(cmd: string, args: string[], timeoutMs = 60_000, env: Record<string, string> = {}): Promise<{ code: number; out: string }> {
+  return new Promise((resolve) =>
+    execFile(cmd, args, { timeout: timeoutMs, env: { ...process.env, ...env } }, (err, stdout, stderr) => resolve({ code: err ? 1 : 0, out: `${stdout}${stderr}` })),
+  );
 }
 
 export const serialOf = async (file: string) => (await exec('openssl', ['x509', '-in', file, '-noout', '-serial'])).out.trim().replace('serial=', '').toLowerCase();
@@ -77,10 +79,22 @@ export function storeInOneAssociation(args: string[], file: string, copies: numb
   return { result, finishedAt: () => finishedAt };
 }
 
-/** Polls a TLS endpoint with new connections (no SNI) until it serves another serial than `before`; the moment it did, or 0 if `until` came first. */
+/** The serial a new TLS connection gets, in process (Node sends no SNI to an IP address, as DCMTK sends none). */
+function servedSerialInProcess(port: number): Promise<string> {
+  return new Promise((resolve) => {
+    const socket = tlsConnect({ host: '127.0.0.1', port, rejectUnauthorized: false });
+    socket.once('secureConnect', () => {
+      resolve(socket.getPeerCertificate().serialNumber?.toLowerCase() ?? '');
+      socket.destroy();
+    });
+    socket.once('error', () => resolve(''));
+  });
+}
+
+/** Polls a TLS endpoint with new connections until it serves another serial than `before`; the moment it did, or 0 if `until` came first. */
 export async function whenServingOtherThan(port: number, before: string, until: () => boolean): Promise<number> {
   while (!until()) {
-    const served = await servedSerialWithoutSni(port);
+    const served = await servedSerialInProcess(port);
     if (served && served !== before) return Date.now();
     await sleep(100);
   }

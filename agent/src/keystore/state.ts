@@ -3,8 +3,9 @@ import { join } from 'node:path';
 import { exists, PRIVATE_MODE, PUBLIC_MODE, writeFilesAtomic, type FileToWrite } from '@wardcert/common';
 
 /**
- * The state directory: the account key and URL, and the current and previous certificate with its
- * key (the previous pair is kept for rollback when a listener fails with the new one).
+ * The state directory: the account key and URL, the current and previous certificate with its key
+ * (the previous pair is kept for rollback when a listener fails with the new one), and an archive
+ * of every certificate installed.
  */
 export function stateLayout(dir: string) {
   return {
@@ -12,6 +13,8 @@ export function stateLayout(dir: string) {
     account: join(dir, 'account.json'),
     current: { cert: join(dir, 'current', 'fullchain.pem'), key: join(dir, 'current', 'key.pem') },
     previous: { cert: join(dir, 'previous', 'fullchain.pem'), key: join(dir, 'previous', 'key.pem') },
+    /** Every certificate the agent ever installed, by serial (certificates only, no keys): it never deletes one. */
+    archive: (serial: string) => join(dir, 'archive', `${serial}.pem`),
     status: join(dir, 'status.json'),
     socket: join(dir, 'agent.sock'),
   };
