@@ -11,7 +11,7 @@ import { startAcmeFixture, type AcmeFixture } from '../ca-server/test/helpers/ac
 /** Load shedding: past its bounds the CA answers 503 with Retry-After, and a client that waits gets through. */
 
 let f: AcmeFixture;
-const admission = new Admission({ maxValidationBacklog: 1, maxFinalizing: 1, retryAfterMs: 1000 });
+const admission = new Admission({ maxValidationBacklog: 1, maxFinalizing: 1, maxInFlight: 2, retryAfterMs: 1000 });
 
 beforeAll(async () => {
   f = await startAcmeFixture({ requireEab: false }, { admission });
@@ -68,6 +68,21 @@ describe('admission control', () => {
     }
     expect(seen).toContain(503);
     expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
+  });
+
+  it('past twice maxInFlight requests in progress it sheds even polls, and admits them again after', async () => {
+    const t = await account({ patienceMs: 0 });
+    const releases: (() => void)[] = [];
+    const held = Array.from({ length: 4 }, () => admission.request(() => new Promise<void>((r) => releases.push(r))));
+    try {
+      const err = await t.post(t.kid!, undefined).catch((e: unknown) => e);
+      expect((err as AcmeError).status).toBe(503);
+      expect((err as AcmeError).message).toContain('requests are in progress');
+    } finally {
+      releases.forEach((r) => r());
+      await Promise.all(held);
+    }
+    expect((await t.post(t.kid!, undefined)).status).toBe(200);
   });
 
   it('sheds while as many finalizations as allowed are in flight, and admits again after', async () => {

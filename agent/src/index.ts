@@ -11,3 +11,4 @@ export { obtainCertificate, type ChallengeSolver, type OrderRequest } from './ac
 export { AcmeError } from './acme/errors.js';
 export { ariCertId } from './acme/cert-id.js';
 export { makeCsr, newDeviceKey } from './keystore/device-key.js';
+export { backoffMs } from './schedule/when.js';

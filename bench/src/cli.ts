@@ -1,6 +1,9 @@
 #!/usr/bin/env node
 import { readFile } from 'node:fs/promises';
 import { Command, InvalidArgumentError } from 'commander';
+import { crlBench } from './crl-bench.js';
+import { dashboardBench } from './dashboard-bench.js';
+import { measureCrypto } from './crypto-bench.js';
 import { runBench } from './run.js';
 
 const count = (min: number) => (v: string) => {
@@ -23,9 +26,25 @@ const program = new Command('bench')
   .option('--wardcert-config <FILE>', 'a local Wardcert\'s config: one EAB credential per device, and renew-now --all for the storm')
   .option('--storm <n>', 'devices holding certificates that are then told to renew at once', count(0), 0)
   .option('--storm-concurrency <n>', 'storm devices in flight at once (default: all of them)', count(1))
+  .option('--storm-timeout <seconds>', 'how long storm devices keep retrying before they count as failed', count(1), 1800)
   .option('--poll-ms <n>', 'pause between status polls', count(1), 50)
   .option('--server-pid <PID[,PID...]>', 'server processes to read CPU and memory of (default: found through /proc for local URLs)', list)
+  .option('--crypto', 'instead: time the cryptography one issuance needs (JWS verifications, CSR check, certificate signature)')
+  .option('--crl-seed <n>', 'instead: add n certificate records to the --wardcert-config store, sign a CRL over them, time --crl-url', count(1))
+  .option('--crl-url <URL>', 'the running server\'s CRL, for --crl-seed')
+  .option('--revoked-percent <n>', 'share of the seeded certificates that are revoked', count(0), 5)
+  .option('--dashboard', 'instead: time the dashboard\'s certificate list queries on the --wardcert-config store')
+  .option('--dashboard-seed <n>', 'with --dashboard: first add n certificate records like a hospital group\'s', count(0), 0)
   .action(async (o) => {
+    if (o.crypto) return print(measureCrypto());
+    if (o.dashboard) {
+      if (!o.wardcertConfig) throw new InvalidArgumentError('--dashboard needs --wardcert-config');
+      return print(await dashboardBench({ wardcertConfig: o.wardcertConfig, seed: o.dashboardSeed }, progress));
+    }
+    if (o.crlSeed !== undefined) {
+      if (!o.wardcertConfig || !o.crlUrl) throw new InvalidArgumentError('--crl-seed needs --wardcert-config and --crl-url');
+      return print(await crlBench({ wardcertConfig: o.wardcertConfig, crlUrl: o.crlUrl, count: o.crlSeed, revokedPercent: o.revokedPercent }, progress));
+    }
     if (!o.directory?.length) throw new InvalidArgumentError('--directory is required');
     if (o.http01Port === undefined) throw new InvalidArgumentError('--http01-port is required');
     if (!o.eabKid !== !o.eabHmac) throw new InvalidArgumentError('--eab-kid and --eab-hmac go together');
@@ -42,13 +61,22 @@ const program = new Command('bench')
         ...(o.wardcertConfig ? { wardcertConfig: o.wardcertConfig } : {}),
         storm: o.storm,
         stormConcurrency: o.stormConcurrency ?? Math.max(1, o.storm),
+        stormTimeoutMs: o.stormTimeout * 1000,
         pollMs: o.pollMs,
         serverPids: (o.serverPid ?? []).map((p: string) => count(1)(p)),
       },
-      (line) => process.stderr.write(`bench: ${line}\n`),
+      progress,
     );
-    process.stdout.write(JSON.stringify(result) + '\n');
+    print(result);
   });
+
+function progress(line: string): void {
+  process.stderr.write(`bench: ${line}\n`);
+}
+
+function print(result: object): void {
+  process.stdout.write(JSON.stringify(result) + '\n');
+}
 
 program.parseAsync().catch((err: Error) => {
   process.stderr.write(`bench: ${err.message}\n`);

@@ -41,8 +41,8 @@ export class Device {
     return new Device(t, o);
   }
 
-  /** A new key, a CSR, the whole order; the certificate it replaces is named where the CA has ARI. */
-  async obtain(): Promise<void> {
+  /** A new key, a CSR, the whole order; the certificate it replaces is named where the CA has ARI. Returns the PEM chain. */
+  async obtain(): Promise<string> {
     const csr = await makeCsr(await newDeviceKey('ecdsa-p256'), [this.o.identifier]);
     const dir = await this.t.directory();
     const order = (replaces: string | undefined) =>
@@ -58,6 +58,7 @@ export class Device {
     }
     const leaf = new x509.X509Certificate(chain.slice(0, chain.indexOf('-----END CERTIFICATE-----') + 25));
     this.certId = ariCertId(leaf);
+    return chain;
   }
 
   /** Whether the CA's suggested window has opened (RFC 9773); always true where the CA has no ARI. */

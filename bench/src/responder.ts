@@ -1,7 +1,7 @@
-import { createServer, type Server } from 'node:http';
+import { once } from 'node:events';
+import { Worker } from 'node:worker_threads';
 import type { ChallengeSolver } from '@wardcert/agent';
-
-const PREFIX = '/.well-known/acme-challenge/';
+import type { ResponderMessage } from './responder-worker.js';
 
 export interface SharedResponder extends ChallengeSolver {
   close(): Promise<void>;
@@ -9,32 +9,37 @@ export interface SharedResponder extends ChallengeSolver {
 
 /**
  * One http-01 responder (RFC 8555 s8.3) for every simulated device: tokens are unique, so one map
- * answers them all, whatever address the CA connected to.
+ * answers them all, whatever address the CA connected to. It runs in a worker thread: with
+ * thousands of devices signing at once, answers from the main thread would come too late and the
+ * CA would rightly fail the validations.
  */
 export async function startResponder(host: string, port: number): Promise<SharedResponder> {
-  const answers = new Map<string, string>();
-  const server: Server = createServer((req, res) => {
-    const token = req.url?.startsWith(PREFIX) ? req.url.slice(PREFIX.length) : '';
-    const answer = req.method === 'GET' ? answers.get(token) : undefined;
-    res.writeHead(answer ? 200 : 404, { 'content-type': 'text/plain' }).end(answer ?? '');
+  const worker = new Worker(new URL('./responder-worker.js', import.meta.url), { workerData: { host, port } });
+  const [first] = (await once(worker, 'message')) as [{ error?: string }];
+  if (first.error) {
+    await worker.terminate();
+    throw new Error(`the http-01 responder cannot listen on ${host}:${port}: ${first.error}`);
+  }
+  const pending = new Map<number, () => void>();
+  let next = 0;
+  worker.on('message', (m: { id: number }) => {
+    pending.get(m.id)?.();
+    pending.delete(m.id);
   });
-  server.keepAliveTimeout = 30_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => resolve());
-  });
+  // The token is in the worker's map before the device tells the CA to look.
+  const send = (m: Omit<ResponderMessage, 'id'>) =>
+    new Promise<void>((resolve) => {
+      const id = next++;
+      pending.set(id, resolve);
+      worker.postMessage({ ...m, id });
+    });
   return {
     type: 'http-01',
-    async present(_id, token, keyAuthorization) {
-      answers.set(token, keyAuthorization);
+    present: (_id, token, keyAuthorization) => send({ token, keyAuthorization }),
+    cleanup: (_id, token) => send({ token }),
+    async close() {
+      worker.postMessage('close');
+      await once(worker, 'exit');
     },
-    async cleanup(_id, token) {
-      answers.delete(token);
-    },
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
   };
 }

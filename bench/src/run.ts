@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Eab, Exchange } from '@wardcert/agent';
+import { backoffMs, type Eab, type Exchange } from '@wardcert/agent';
 import { Device } from './device.js';
 import { ExchangeLog } from './exchange-log.js';
 import { deviceIdentifier } from './identifiers.js';
@@ -28,15 +28,22 @@ export interface BenchOptions {
   storm: number;
   /** Storm devices in flight at once: the connections a data-centre failover brings back together. */
   stormConcurrency: number;
+  /** How long the storm's devices keep trying (default 30 minutes). */
+  stormTimeoutMs?: number;
   pollMs: number;
   /** Server processes whose CPU and memory are read; found through /proc for local URLs when empty. */
   serverPids: number[];
+  /** Told of each certificate chain a device downloaded in the issuance phase (the failover test counts them). */
+  onIssued?: (chainPem: string) => void;
 }
 
 export interface StormResult {
   devices: number;
   renewed: number;
+  /** Devices that had not renewed when the storm's time ran out. */
   failed: number;
+  /** Renewal attempts that failed and were tried again after the agent's backoff. */
+  retried: number;
   seconds: number;
   shed503: number;
   rateLimited: number;
@@ -140,8 +147,9 @@ async function issueAll(rig: Rig, devices: Device[]): Promise<{ issued: number; 
       tickets--;
       try {
         device ??= await enrol(rig, n);
-        await device.obtain();
+        const chain = await device.obtain();
         issued++;
+        rig.o.onIssued?.(chain);
       } catch (err) {
         errors++;
         if (errors <= 5) rig.progress(`device ${n}: ${(err as Error).message}`);
@@ -165,12 +173,15 @@ async function storm(rig: Rig, held: Device[]): Promise<StormResult> {
   const n = rig.o.storm;
   const devices = held.filter(Boolean).slice(0, n);
   if (devices.length < n) {
-    rig.progress(`storm: giving ${n - devices.length} more devices a certificate first`);
-    const more = await inPool(n - devices.length, rig.o.clients, async (i) => {
+    const missing = n - devices.length;
+    let given = 0;
+    const ticker = reporter(rig.progress, () => `storm: ${given}/${missing} more devices have a certificate`);
+    const more = await inPool(missing, rig.o.clients, async (i) => {
       const d = await enrol(rig, rig.o.clients + i);
       await d.obtain();
+      given++;
       return d;
-    });
+    }).finally(() => clearInterval(ticker));
     const lost = more.filter((d) => d instanceof Error);
     if (lost.length) throw new Error(`storm setup: ${lost.length} devices got no certificate (first: ${(lost[0] as Error).message})`);
     devices.push(...(more as Device[]));
@@ -180,25 +191,37 @@ async function storm(rig: Rig, held: Device[]): Promise<StormResult> {
   rig.log.reset();
   let renewed = 0;
   let failed = 0;
+  let retried = 0;
   const started = performance.now();
-  const ticker = reporter(rig.progress, () => `storm: renewed ${renewed}/${n}, failed ${failed}, shed ${rig.log.shed}, rateLimited ${rig.log.rateLimited}`);
+  const ticker = reporter(rig.progress, () => `storm: renewed ${renewed}/${n}, failed ${failed}, attempts retried ${retried}, shed ${rig.log.shed}, rateLimited ${rig.log.rateLimited}`);
   try {
+    const deadline = Date.now() + (rig.o.stormTimeoutMs ?? 1_800_000);
     await inPool(n, rig.o.stormConcurrency, async (i) => {
       const d = devices[i]!;
-      try {
-        // Told through ARI: the device renews at the first poll that shows the window open.
-        while (viaAri && !(await d.renewalDue(new Date()))) await sleep(1000);
-        await d.obtain();
-        renewed++;
-      } catch (err) {
-        failed++;
-        if (failed <= 5) rig.progress(`storm: ${(err as Error).message}`);
+      // A failed attempt is retried after the agent's own backoff, as a real device would.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          // Told through ARI: the device renews at the first poll that shows the window open.
+          while (viaAri && !(await d.renewalDue(new Date()))) await sleep(1000);
+          await d.obtain();
+          renewed++;
+          return;
+        } catch (err) {
+          retried++;
+          if (retried <= 5) rig.progress(`storm: ${(err as Error).message}`);
+          const wait = backoffMs(attempt);
+          if (Date.now() + wait > deadline) {
+            failed++;
+            return;
+          }
+          await sleep(wait);
+        }
       }
     });
   } finally {
     clearInterval(ticker);
   }
-  return { devices: n, renewed, failed, seconds: round((performance.now() - started) / 1000), shed503: rig.log.shed, rateLimited: rig.log.rateLimited };
+  return { devices: n, renewed, failed, retried, seconds: round((performance.now() - started) / 1000), shed503: rig.log.shed, rateLimited: rig.log.rateLimited };
 }
 
 /** Runs task(0..count-1) with at most `width` at once; a failure is returned in its place. */

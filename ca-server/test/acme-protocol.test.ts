@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { certId } from '../src/acme/cert-id.js';
 import { TestAcmeClient } from './helpers/acme-client.js';
 import { deviceCsr, startAcmeFixture, type AcmeFixture } from './helpers/acme-fixture.js';
-import { issueThroughFixture, until } from './helpers/acme-flow.js';
+import { issueThroughFixture, registerThroughFixture, until } from './helpers/acme-flow.js';
 
 let f: AcmeFixture;
 const ERR = 'urn:ietf:params:acme:error:';
@@ -17,13 +17,7 @@ afterAll(async () => {
   await f?.close();
 });
 
-async function registered(identifiers: string[] = []): Promise<TestAcmeClient> {
-  const c = await TestAcmeClient.create(f.directoryUrl);
-  const eab = await f.store.eab.create({ identifiers }, new Date());
-  const res = await c.register(eab, { contact: ['mailto:pacs-admin@hospital.test'] });
-  expect(res.status).toBe(201);
-  return c;
-}
+const registered = (identifiers: string[] = []) => registerThroughFixture(f, identifiers);
 
 /** Orders, answers http-01 for every authorization, finalizes; returns the order and the chain. */
 const issue = (c: TestAcmeClient, identifiers: { type: 'dns' | 'ip'; value: string }[], extra: Record<string, unknown> = {}) => issueThroughFixture(f, c, identifiers, extra);

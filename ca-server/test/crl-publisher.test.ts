@@ -9,6 +9,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } 
 import { initRoot, installIntermediate, requestIntermediate, signIntermediateRequest } from '../src/ca/ceremony.js';
 import { loadIssuingCa, type IssuingCa } from '../src/pki/issuing-ca.js';
 import { caLayout, rootLayout } from '../src/pki/layout.js';
+import { createAuditRecorder } from '../src/audit/recorder.js';
 import { createCrlPublisher, type CrlPublisher } from '../src/revocation/index.js';
 import { openStore, type NewCertificate, type Store } from '../src/store/index.js';
 import { openssl } from './helpers/openssl.js';
@@ -86,7 +87,7 @@ for (const backend of backends) {
     // Filled as each resource comes up, so a failed setup never closes another test's resources.
     const cleanups: (() => Promise<void> | void)[] = [];
     const publisher = (o: { store?: Store; logger?: pino.Logger; validityMs?: number; regenerateBeforeMs?: number } = {}): CrlPublisher => {
-      const p = createCrlPublisher({ store: o.store ?? store, ca, logger: o.logger ?? silent, ...(o.validityMs ? { validityMs: o.validityMs, regenerateBeforeMs: o.regenerateBeforeMs } : {}) });
+      const p = createCrlPublisher({ store: o.store ?? store, ca, logger: o.logger ?? silent, audit: createAuditRecorder({ store: o.store ?? store }), ...(o.validityMs ? { validityMs: o.validityMs, regenerateBeforeMs: o.regenerateBeforeMs } : {}) });
       cleanups.push(() => p.stop());
       return p;
     };
@@ -224,8 +225,8 @@ for (const backend of backends) {
 describe('CRL publisher options', () => {
   it('refuses timings where the CRL would be due as soon as it is signed', () => {
     const store = {} as Store;
-    expect(() => createCrlPublisher({ store, ca, logger: silent, validityMs: HOUR, regenerateBeforeMs: HOUR })).toThrow(RangeError);
-    expect(() => createCrlPublisher({ store, ca, logger: silent, regenerateBeforeMs: 0 })).toThrow(RangeError);
-    expect(() => createCrlPublisher({ store, ca, logger: silent, validityMs: Number.NaN })).toThrow(RangeError);
+    expect(() => createCrlPublisher({ store, ca, logger: silent, audit: createAuditRecorder({ store }), validityMs: HOUR, regenerateBeforeMs: HOUR })).toThrow(RangeError);
+    expect(() => createCrlPublisher({ store, ca, logger: silent, audit: createAuditRecorder({ store }), regenerateBeforeMs: 0 })).toThrow(RangeError);
+    expect(() => createCrlPublisher({ store, ca, logger: silent, audit: createAuditRecorder({ store }), validityMs: Number.NaN })).toThrow(RangeError);
   });
 });

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { certId } from '../src/acme/cert-id.js';
 import type { AuditEvent, AuditRecorder } from '../src/audit/event.js';
-import { addDevice, DeviceInputError, DeviceNotFoundError, removeDevice, showDevice, updateDevice, type DeviceActor } from '../src/policy/devices.js';
+import { addDevice, removeDevice, showDevice, updateDevice } from '../src/policy/devices.js';
+import { InputError, NotFoundError, type Acting } from '../src/policy/service.js';
 import { DeviceNameTakenError, openStore, SecretBoxError, type Store } from '../src/store/index.js';
 import { dataKeyPath } from '../src/store/secret-box.js';
 import { TestAcmeClient } from './helpers/acme-client.js';
@@ -14,7 +15,7 @@ import { runCa } from './helpers/cli.js';
 import { storeBackends, type StoreLocation } from './helpers/store-backends.js';
 
 const ERR = 'urn:ietf:params:acme:error:';
-const OPERATOR: DeviceActor = { actor: { kind: 'user', id: 'u-1', name: 'ward-it' }, source: '10.20.0.7' };
+const OPERATOR: Acting = { actor: { kind: 'user', id: 'u-1', name: 'ward-it' }, source: '10.20.0.7' };
 
 /** Collects what the service records, so tests can assert on the audit trail's input. */
 function collectingRecorder(): AuditRecorder & { events: AuditEvent[] } {
@@ -113,7 +114,7 @@ for (const backend of backends) {
         [{ ...ct2, name: 'x', extra: 1 }, /extra/],
       ] as const;
       for (const [input, message] of bad) await expect(addDevice(deps(), input, OPERATOR), JSON.stringify(input)).rejects.toThrow(message);
-      await expect(addDevice(deps(), { ...ct2, name: 'x', type: 'scanner' }, OPERATOR)).rejects.toThrow(DeviceInputError);
+      await expect(addDevice(deps(), { ...ct2, name: 'x', type: 'scanner' }, OPERATOR)).rejects.toThrow(InputError);
       expect((await store.devices.list()).map((d) => d.name)).toEqual(['ct-scanner-2']);
       expect(audit.events.filter((e) => e.type === 'device.created')).toHaveLength(1);
     });
@@ -124,7 +125,7 @@ for (const backend of backends) {
       const updated = await updateDevice(deps(), 'ct-scanner-2', { location: null, allowedIdentifiers: ['ct2b.hospital.test'], maintenanceWindow: null }, OPERATOR);
       expect(updated).toMatchObject({ id: device.id, location: null, allowedIdentifiers: ['ct2b.hospital.test'], maintenanceWindow: null, department: 'Radiology' });
       await expect(updateDevice(deps(), device.id, { name: 'mr-1' }, OPERATOR)).rejects.toThrow(DeviceNameTakenError);
-      await expect(updateDevice(deps(), 'no-such', { location: 'x' }, OPERATOR)).rejects.toThrow(DeviceNotFoundError);
+      await expect(updateDevice(deps(), 'no-such', { location: 'x' }, OPERATOR)).rejects.toThrow(NotFoundError);
       await expect(updateDevice(deps(), device.id, { type: 'toaster' }, OPERATOR)).rejects.toThrow(/^type:/);
       const updates = audit.events.filter((e) => e.type === 'device.updated');
       expect(updates).toHaveLength(1);
@@ -155,7 +156,7 @@ for (const backend of backends) {
       expect(await store.eab.byKid(spare.kid)).toBeUndefined();
       expect((await store.certificates.bySerial('0a'))!.status).toBe('valid');
       expect(audit.events.at(-1)).toMatchObject({ type: 'device.removed', subject: { kind: 'device', id: device.id } });
-      await expect(removeDevice(deps(), device.id, OPERATOR)).rejects.toThrow(DeviceNotFoundError);
+      await expect(removeDevice(deps(), device.id, OPERATOR)).rejects.toThrow(NotFoundError);
     });
   });
 }
@@ -237,7 +238,7 @@ describe('wardcert-ca device', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('adds (printing the EAB credential once), lists, shows and removes', async () => {
+  it('adds (printing the EAB credential once), lists, shows, updates and removes', { timeout: 240_000 }, async () => {
     const add = await runCa([
       'device', 'add', '--data', dir, '--name', 'pacs-1', '--type', 'pacs', '--identifiers', 'pacs1.hospital.test', '.pacs.hospital.test',
       '--ae-title', 'PACS1', '--hl7-application', 'PACS', '--hl7-facility', 'RAD', '--maintenance', 'Mon-Fri 22:00-02:00', '--time-zone', 'Europe/Berlin', '--json',
@@ -262,10 +263,25 @@ describe('wardcert-ca device', () => {
     const store = await openStore({ dataDir: dir });
     try {
       expect(await store.eab.byKid(again.kid)).toMatchObject({ deviceId: out.device.id, identifiers: ['pacs1.hospital.test', '.pacs.hospital.test'] });
+      // Into the audit trail, as the operator at this terminal.
+      const trail = (await store.audit.list({ types: ['device.created', 'eab.created'] })).sort((a, b) => a.seq - b.seq);
+      expect(trail.map((e) => [e.type, e.actor.kind, e.subject?.id])).toEqual([
+        ['device.created', 'cli', out.device.id],
+        ['eab.created', 'cli', out.eab.kid],
+        ['eab.created', 'cli', again.kid],
+      ]);
     } finally {
       await store.close();
     }
     expect((await runCa(['eab', 'create', '--data', dir, '--device', 'pacs-1', '--identifiers', 'x.hospital.test'])).stderr).toContain('its own identifiers apply');
+
+    // update changes what it is given and nothing else; --no-maintenance clears the window.
+    const dept = JSON.parse((await runCa(['device', 'update', '--data', dir, '--name', 'pacs-1', '--department', 'Radiology', '--ae-title', 'PACS1', '--ae-title', 'PACS1B', '--json'])).stdout);
+    expect(dept).toMatchObject({ department: 'Radiology', aeTitles: ['PACS1', 'PACS1B'], hl7Facility: 'RAD', maintenanceWindow: { start: '22:00' } });
+    const cleared = JSON.parse((await runCa(['device', 'update', '--data', dir, '--name', 'pacs-1', '--no-maintenance', '--identifiers', 'pacs1.hospital.test', '--json'])).stdout);
+    expect(cleared).toMatchObject({ maintenanceWindow: null, allowedIdentifiers: ['pacs1.hospital.test'], department: 'Radiology' });
+    expect((await runCa(['device', 'update', '--data', dir, '--name', 'pacs-1'])).stderr).toContain('nothing to change');
+    expect((await runCa(['device', 'update', '--data', dir, '--name', 'pacs-1', '--type', 'toaster'])).stderr).toContain('type:');
 
     expect((await runCa(['device', 'remove', '--data', dir, '--name', 'pacs-1'])).stdout).toContain('removed device pacs-1');
     const gone = await runCa(['device', 'show', '--data', dir, '--name', 'pacs-1']);
@@ -273,7 +289,7 @@ describe('wardcert-ca device', () => {
     expect(gone.stderr).toContain('no device "pacs-1"');
   });
 
-  it('refuses bad input with one clear line', async () => {
+  it('refuses bad input with one clear line', { timeout: 240_000 }, async () => {
     const cases: [string[], RegExp][] = [
       [['--name', 'a', '--type', 'toaster', '--identifiers', 'a.hospital.test'], /type:/],
       [['--name', 'a', '--type', 'other', '--identifiers', 'not a name'], /allowedIdentifiers\.0:/],

@@ -10,6 +10,7 @@ import pino from 'pino';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadIssuingCa, type IssuingCa } from '../src/pki/issuing-ca.js';
+import { createAuditRecorder } from '../src/audit/recorder.js';
 import { createCrlPublisher, createHttpSideApp, type CrlPublisher } from '../src/revocation/index.js';
 import { openStore, type Store, type StoreOptions } from '../src/store/index.js';
 import { CA_PASSPHRASE, runCa } from './helpers/cli.js';
@@ -147,7 +148,7 @@ for (const backend of backends) {
       store = await openStore(location.options);
       cleanups.push(() => store.close());
       ca = await loadIssuingCa({ dataDir: data, passphrase: CA_PASSPHRASE });
-      crl = createCrlPublisher({ store, ca, logger: silent });
+      crl = createCrlPublisher({ store, ca, logger: silent, audit: createAuditRecorder({ store }) });
       await crl.start();
       cleanups.push(() => crl.stop());
       server = createHttpSideApp({ store, ca, crl, logger: silent, metrics: { registry } }).listen(0, '127.0.0.1');
@@ -306,7 +307,7 @@ describe('HTTP side without its store', () => {
     const dir = await mkdtemp(join(tmpdir(), 'wardcert-httpside-down-'));
     const store = await openStore({ dataDir: dir });
     const ca = await loadIssuingCa({ dataDir: data, passphrase: CA_PASSPHRASE });
-    const crl = createCrlPublisher({ store, ca, logger: silent });
+    const crl = createCrlPublisher({ store, ca, logger: silent, audit: createAuditRecorder({ store }) });
     const server = createHttpSideApp({ store, ca, crl, logger: silent }).listen(0, '127.0.0.1');
     try {
       await new Promise((r) => server.once('listening', r));

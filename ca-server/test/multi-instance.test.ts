@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Admission } from '../src/acme/admission.js';
 import { issueAndRecord } from '../src/ca/issue-and-record.js';
 import { DuplicateSerialError, type NewCertificate } from '../src/store/index.js';
 import { eabJws, TestAcmeClient, type AcmeResponse } from './helpers/acme-client.js';
@@ -132,14 +133,14 @@ describe.skipIf(!runPostgresTests)('two ACME instances on one PostgreSQL databas
     const order = await readyOrder(c, '127.0.0.3');
     const id = order.url.split('/').pop()!;
     // What a SIGKILL between 'processing' and 'valid' leaves: the order held, with a short deadline.
-    expect(await a.store.orders.beginFinalize(id, new Date(), new Date(Date.now() + 400))).toBeDefined();
+    expect(await a.store.orders.beginFinalize(id, new Date(), new Date(Date.now() + 2000))).toBeDefined();
     const early = await via(b, c, order.finalize, { csr: order.csr });
     expect(early.status).toBe(403);
     expect(early.body.type).toBe(`${ERR}orderNotReady`);
     const polling = await via(b, c, order.url, undefined);
     expect(polling.body.status).toBe('processing');
     expect(polling.headers.get('retry-after')).toBe('1');
-    const ready = await until(() => via(b, c, order.url, undefined), (r) => r.body.status !== 'processing', 3000);
+    const ready = await until(() => via(b, c, order.url, undefined), (r) => r.body.status !== 'processing', 10_000);
     expect(ready.body.status).toBe('ready');
     const fin = await via(b, c, order.finalize, { csr: order.csr });
     expect(fin.status, JSON.stringify(fin.body)).toBe(200);
@@ -159,6 +160,31 @@ describe.skipIf(!runPostgresTests)('two ACME instances on one PostgreSQL databas
     const fin = await via(a, c, order.finalize, { csr: order.csr });
     expect(fin.status).toBe(403);
     expect(fin.body.type).toBe(`${ERR}orderNotReady`);
+  });
+
+  it('sheds at one instance with 503 and Retry-After, and the retry lands at the other with that answer\'s nonce', async () => {
+    // A third instance that sheds every new order, challenge start and finalization.
+    const busy = await startAcmeFixture({}, { sibling: a, admission: new Admission({ maxValidationBacklog: 0, maxFinalizing: 0, retryAfterMs: 1000 }) });
+    try {
+      const c = await registered();
+      const identifiers = [{ type: 'ip', value: '127.0.0.7' }];
+      const shed = await via(busy, c, c.directory.newOrder, { identifiers });
+      expect(shed.status).toBe(503);
+      expect(shed.body.type).toBe(`${ERR}rateLimited`);
+      expect(Number(shed.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+      expect(shed.headers.get('replay-nonce')).toBeTruthy();
+      const retried = await via(b, c, c.directory.newOrder, { identifiers }); // signed with the 503's nonce
+      expect(retried.status, JSON.stringify(retried.body)).toBe(201);
+
+      const order = await readyOrder(c, '127.0.0.7');
+      expect((await via(busy, c, order.finalize, { csr: order.csr })).status).toBe(503);
+      expect((await via(a, c, order.url, undefined)).body.status).toBe('ready'); // the shed request changed nothing
+      const fin = await via(a, c, order.finalize, { csr: order.csr });
+      expect(fin.status, JSON.stringify(fin.body)).toBe(200);
+      expect(await certificatesOf(order.url)).toHaveLength(1);
+    } finally {
+      await busy.close();
+    }
   });
 
   it('signs again under a fresh serial when the first one is already stored, never handing out a duplicate', async () => {

@@ -38,6 +38,13 @@ describe('the serve configuration', () => {
     }
   });
 
+  it('takes the balancer\'s URLs for instances behind one, and only https for ACME', async () => {
+    const c = await load('data: ./ca\nserver: { names: [ca.hospital.test], acmeBase: "https://ca.hospital.test:8443", httpBase: "http://ca.hospital.test:8080" }\nacme: { allow: { dns: [hospital.test] } }\n');
+    expect(c.server.acmeBase).toBe('https://ca.hospital.test:8443');
+    const err = await load('data: ./ca\nserver: { names: [ca.hospital.test], acmeBase: "http://ca.hospital.test:8443" }\nacme: { allow: { dns: [hospital.test] } }\n').catch((e: Error) => e);
+    expect(String(err)).toContain(': server.acmeBase: ');
+  });
+
   it('reports broken YAML with the file name', async () => {
     await expect(load('data: [unclosed\n')).rejects.toThrow(/\.yaml: /);
   });

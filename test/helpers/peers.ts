@@ -7,8 +7,10 @@ import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 
 export const MLLP = (text: string) => `\x0b${text}\x1c\x0d`;
 
-export function exec(cmd: string, args: string[], timeoutMs = 60_000): Promise<{ code: number; out: string }> {
-  return new Promise((resolve) => execFile(cmd, args, { timeout: timeoutMs }, (err, stdout, stderr) => resolve({ code: err ? 1 : 0, out: `${stdout}${stderr}` })));
+export function exec(cmd: string, args: string[], timeoutMs = 60_000, env: Record<string, string> = {}): Promise<{ code: number; out: string }> {
+  return new Promise((resolve) =>
+    execFile(cmd, args, { timeout: timeoutMs, env: { ...process.env, ...env } }, (err, stdout, stderr) => resolve({ code: err ? 1 : 0, out: `${stdout}${stderr}` })),
+  );
 }
 
 export const serialOf = async (file: string) => (await exec('openssl', ['x509', '-in', file, '-noout', '-serial'])).out.trim().replace('serial=', '').toLowerCase();

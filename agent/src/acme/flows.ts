@@ -20,11 +20,16 @@ export interface OrderRequest {
   solvers: ChallengeSolver[];
   /** Bounds the whole order. */
   timeoutMs?: number;
-  /** Pause between status polls where the CA names none (default 1 s). */
+  /** First pause between status polls where the CA names none (default 1 s); it doubles up to 1 s. */
   pollMs?: number;
 }
 
 const POLL_MS = 1000;
+/** Finalize requests for one order at most: the first, and retries after its answer was lost. */
+const FINALIZE_ATTEMPTS = 3;
+
+/** The n-th pause (from 0): short polls find a quick validation at once, a slow one is not hammered. */
+const pollDelay = (pollMs: number, n: number) => Math.min(pollMs * 2 ** n, Math.max(pollMs, POLL_MS));
 
 /** Order, prove every identifier, finalize, download: RFC 8555 s7.4 end to end. Returns the PEM chain. */
 export async function obtainCertificate(t: AcmeTransport, req: OrderRequest, sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))): Promise<string> {
@@ -38,10 +43,16 @@ export async function obtainCertificate(t: AcmeTransport, req: OrderRequest, sle
     await authorize(t, url, thumbprint, req.solvers, deadline, pollMs, sleep);
   }
   let order = await waitForOrder(t, orderUrl, ['ready', 'valid'], deadline, pollMs, sleep);
-  if (order.status === 'ready') {
-    // A CA that issues at once answers finalize with the valid order: no poll needed.
-    order = (await finalizeOrder(t, order.finalize, req.csr)).body;
-    if (order.status !== 'valid') order = await waitForOrder(t, orderUrl, ['valid'], deadline, pollMs, sleep);
+  for (let attempt = 1; order.status === 'ready'; attempt++) {
+    try {
+      // A CA that issues at once answers finalize with the valid order: no poll needed.
+      order = (await finalizeOrder(t, order.finalize, req.csr)).body;
+    } catch (err) {
+      // orderNotReady after a retried finalize: the first went through, or the CA instance that
+      // took it died holding the order (RFC 8555 s7.4). The order says which; poll it.
+      if (!(err instanceof AcmeError && err.is('orderNotReady')) || attempt >= FINALIZE_ATTEMPTS) throw err;
+    }
+    if (order.status !== 'valid') order = await waitForOrder(t, orderUrl, ['ready', 'valid'], deadline, pollMs, sleep);
   }
   if (!order.certificate) throw new Error('the order is valid but names no certificate');
   return (await downloadCertificate(t, order.certificate)).body;
@@ -59,9 +70,9 @@ async function authorize(t: AcmeTransport, url: string, thumbprint: string, solv
   try {
     await respondToChallenge(t, challenge.url);
     let current: AuthorizationBody = authz;
-    while (current.status === 'pending') {
+    for (let n = 0; current.status === 'pending'; n++) {
       if (Date.now() > deadline) throw new Error(`validation of ${authz.identifier.value} did not finish in time`);
-      await sleep(pollMs);
+      await sleep(pollDelay(pollMs, n));
       const res = await getAuthorization(t, url);
       current = res.body;
     }
@@ -75,13 +86,13 @@ async function authorize(t: AcmeTransport, url: string, thumbprint: string, solv
 }
 
 async function waitForOrder(t: AcmeTransport, url: string, wanted: OrderBody['status'][], deadline: number, pollMs: number, sleep: (ms: number) => Promise<unknown>): Promise<OrderBody> {
-  for (;;) {
+  for (let n = 0; ; n++) {
     const res = await getOrder(t, url);
     if (wanted.includes(res.body.status)) return res.body;
     if (res.body.status === 'invalid') {
       throw new AcmeError(403, res.body.error?.type ?? 'urn:ietf:params:acme:error:unauthorized', res.body.error?.detail ?? 'the order became invalid');
     }
     if (Date.now() > deadline) throw new Error(`the order stayed ${res.body.status} too long`);
-    await sleep(retryAfterMs(res.headers['retry-after']) ?? pollMs);
+    await sleep(retryAfterMs(res.headers['retry-after']) ?? pollDelay(pollMs, n));
   }
 }

@@ -2,6 +2,7 @@ import { flattenedVerify, type JWK } from 'jose';
 import type Koa from 'koa';
 import { z } from 'zod';
 import type { Account } from '../store/index.js';
+import { recordForRequest } from './audit.js';
 import { authenticate } from './authenticate.js';
 import type { AcmeContext } from './context.js';
 import { decodeJson, flattenedJwsSchema, thumbprint } from './jws.js';
@@ -45,37 +46,47 @@ export async function newAccount(acme: AcmeContext, ctx: Koa.Context): Promise<v
   if (eab === undefined && acme.policy.requireEab) {
     throw new AcmeProblem('externalAccountRequired', 'this CA requires an external account binding (ask hospital IT for an EAB credential)');
   }
-  const credential = eab === undefined ? undefined : await checkEab(acme, eab, req.jwk);
+  // From here on a refusal is about the EAB credential.
+  if (eab !== undefined) ctx.state.refusal = 'eab.used';
   const now = acme.now();
-  const create = acme.store.knex.transaction(async (trx) => {
-    const created = await acme.store.accounts.create(
-      {
-        thumbprint: req.thumbprint,
-        jwk: req.jwk as Record<string, unknown>,
-        contact,
-        eabKid: credential?.kid ?? null,
-        deviceId: credential?.deviceId ?? null,
-        allowedIdentifiers: credential && credential.identifiers.length ? credential.identifiers : null,
-      },
-      now,
-      trx,
-    );
-    // The binding and the account are one fact: a credential binds one key, once.
-    if (credential && !(await acme.store.eab.bind(credential.kid, created.id, now, trx))) {
-      throw new AcmeProblem('unauthorized', 'this EAB credential is already bound to another account');
-    }
-    return created;
-  });
+  const create = async () => {
+    const credential = eab === undefined ? undefined : await checkEab(acme, eab, req.jwk);
+    return acme.store.knex.transaction(async (trx) => {
+      const created = await acme.store.accounts.create(
+        {
+          thumbprint: req.thumbprint,
+          jwk: req.jwk as Record<string, unknown>,
+          contact,
+          eabKid: credential?.kid ?? null,
+          deviceId: credential?.deviceId ?? null,
+          allowedIdentifiers: credential && credential.identifiers.length ? credential.identifiers : null,
+        },
+        now,
+        trx,
+      );
+      // The binding and the account are one fact: a credential binds one key, once.
+      if (credential && !(await acme.store.eab.bind(credential.kid, created.id, now, trx))) {
+        throw new AcmeProblem('unauthorized', 'this EAB credential is already bound to another account');
+      }
+      return created;
+    });
+  };
   let account;
   try {
-    account = await create;
+    account = await create();
   } catch (err) {
-    // The same key registering at two instances at once: the unique key let the other one win.
-    const raced = err instanceof AcmeProblem ? undefined : await acme.store.accounts.byThumbprint(req.thumbprint);
+    // The same key registering at two instances at once: the other request made the account (its
+    // unique key refused this one, or its binding used the credential first). RFC 8555 s7.3.1.
+    const raced = await acme.store.accounts.byThumbprint(req.thumbprint);
     if (!raced) throw err;
     return answerExisting(acme, ctx, raced);
   }
   acme.logger.info({ event: 'account.created', account: account.id, eabKid: account.eabKid, device: account.deviceId }, 'ACME account created');
+  ctx.state.signer = { thumbprint: account.thumbprint, accountId: account.id, deviceId: account.deviceId };
+  if (account.eabKid) {
+    await recordForRequest(acme, ctx, { type: 'eab.used', outcome: 'success', subject: { kind: 'eab', id: account.eabKid }, details: { account: account.id, device: account.deviceId } });
+  }
+  await recordForRequest(acme, ctx, { type: 'account.created', outcome: 'success', subject: { kind: 'account', id: account.id }, details: { eabKid: account.eabKid, device: account.deviceId } });
   ctx.status = 201;
   ctx.set('Location', acme.urls.account(account.id));
   ctx.body = accountView(account, acme.urls);
@@ -129,7 +140,10 @@ export async function updateAccount(acme: AcmeContext, ctx: Koa.Context, id: str
     if (!body.success) throw new AcmeProblem('malformed', `account update: ${body.error.issues[0]?.message}`);
     const contact = body.data.contact ? checkContacts(body.data.contact) : undefined;
     await acme.store.accounts.update(account.id, { ...(contact ? { contact } : {}), ...(body.data.status ? { status: body.data.status } : {}) });
-    if (body.data.status) acme.logger.info({ event: 'account.deactivated', account: account.id }, 'ACME account deactivated');
+    if (body.data.status) {
+      acme.logger.info({ event: 'account.deactivated', account: account.id }, 'ACME account deactivated');
+      await recordForRequest(acme, ctx, { type: 'account.deactivated', outcome: 'success', subject: { kind: 'account', id: account.id } });
+    }
   }
   ctx.body = accountView((await acme.store.accounts.byId(account.id))!, acme.urls);
 }

@@ -1,6 +1,7 @@
 import Router from '@koa/router';
 import Koa from 'koa';
 import { newAccount, updateAccount } from './accounts.js';
+import { recordRefusal } from './audit.js';
 import { Admission } from './admission.js';
 import { agentReport } from './agent-report.js';
 import { postAuthorization, postChallenge } from './authorizations.js';
@@ -51,11 +52,13 @@ export function createAcmeApp(acme: AcmeContext): Koa {
   app.use(async (ctx, next) => {
     const started = process.hrtime.bigint();
     try {
-      await next();
+      await admission.request(next);
       if (ctx.status === 404 && ctx.body === undefined) throw new AcmeProblem('malformed', `no ACME resource at ${ctx.path}`, { status: 404 });
       if (ctx.status === 405) throw new AcmeProblem('malformed', `${ctx.method} is not allowed on ${ctx.path}`, { status: 405 });
     } catch (err) {
       const problem = err instanceof AcmeProblem ? err : internal(acme, ctx, err);
+      // The refusal stands either way; an audit store that cannot take it is logged, never hidden.
+      await recordRefusal(acme, ctx, problem).catch((auditErr: unknown) => acme.logger.error({ err: auditErr, path: ctx.path }, 'audit entry of a refused request could not be written'));
       ctx.status = problem.status;
       ctx.type = 'application/problem+json';
       ctx.body = problem.document();

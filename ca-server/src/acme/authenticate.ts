@@ -2,6 +2,7 @@ import type { JWK } from 'jose';
 import type Koa from 'koa';
 import type { Account } from '../store/index.js';
 import { readBody } from './body.js';
+import type { RequestSigner } from './audit.js';
 import type { AcmeContext } from './context.js';
 import { checkAccountKey, parseJws, parsePayload, thumbprint, verifyWithJwk, type FlattenedJws, type ProtectedHeader } from './jws.js';
 import { AcmeProblem } from './problems.js';
@@ -59,12 +60,14 @@ export async function authenticate(
     jwk = checkAccountKey(header.jwk!, header.alg);
   }
   const payloadBytes = await verifyWithJwk(jws, jwk, header.alg);
+  const signedBy = account?.thumbprint ?? (await thumbprint(jwk));
+  ctx.state.signer = { thumbprint: signedBy, ...(account ? { accountId: account.id, deviceId: account.deviceId } : {}) } satisfies RequestSigner;
   return {
     header,
     jws,
     payload: parsePayload(payloadBytes),
     jwk,
-    thumbprint: account?.thumbprint ?? (await thumbprint(jwk)),
+    thumbprint: signedBy,
     ...(account ? { account } : {}),
   };
 }

@@ -22,11 +22,14 @@ async function ownAuthorization(acme: AcmeContext, id: string, accountId: string
 export async function postAuthorization(acme: AcmeContext, ctx: Koa.Context, id: string): Promise<void> {
   const req = await authenticate(acme, ctx, 'kid');
   const authz = await ownAuthorization(acme, id, req.account!.id);
-  if (req.payload !== undefined) {
-    if (!deactivateSchema.safeParse(req.payload).success) throw new AcmeProblem('malformed', 'an authorization can only be updated to {"status":"deactivated"}');
-    if (!(await acme.store.orders.deactivateAuthorization(authz.id))) {
-      throw new AcmeProblem('malformed', `an authorization in state ${authz.status} cannot be deactivated`);
-    }
+  if (req.payload === undefined) {
+    // POST-as-GET, most often a device polling its validation: what was just read is the answer.
+    ctx.body = authorizationView(authz, acme.urls);
+    return;
+  }
+  if (!deactivateSchema.safeParse(req.payload).success) throw new AcmeProblem('malformed', 'an authorization can only be updated to {"status":"deactivated"}');
+  if (!(await acme.store.orders.deactivateAuthorization(authz.id))) {
+    throw new AcmeProblem('malformed', `an authorization in state ${authz.status} cannot be deactivated`);
   }
   ctx.body = authorizationView((await acme.store.orders.authorization(authz.id))!, acme.urls);
 }

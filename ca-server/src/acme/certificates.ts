@@ -3,6 +3,8 @@ import * as x509 from '@peculiar/x509';
 import { createHash, createPublicKey } from 'node:crypto';
 import type Koa from 'koa';
 import { z } from 'zod';
+import { isRevocationReason, revokeAndPublish } from '../ca/revoke.js';
+import { recordForRequest } from './audit.js';
 import { authenticate } from './authenticate.js';
 import type { AcmeContext } from './context.js';
 import { AcmeProblem, notFound } from './problems.js';
@@ -13,13 +15,11 @@ export async function downloadCertificate(acme: AcmeContext, ctx: Koa.Context, s
   const record = /^[0-9a-f]{1,64}$/.test(serial) ? await acme.store.certificates.bySerial(serial) : undefined;
   if (!record || record.accountId !== req.account!.id) throw notFound('this certificate');
   ctx.type = 'application/pem-certificate-chain';
-  ctx.body = `${new x509.X509Certificate(new Uint8Array(record.der)).toString('pem')}\n${acme.ca.cert.toString('pem')}\n`;
+  // The stored DER was signed here: it is wrapped as PEM, not parsed again.
+  ctx.body = `${x509.PemConverter.encode(new Uint8Array(record.der), 'CERTIFICATE')}\n${acme.ca.cert.toString('pem')}\n`;
 }
 
 const revokeSchema = z.object({ certificate: z.string().min(1).max(16_384).regex(/^[A-Za-z0-9_-]+$/), reason: z.number().int().optional() }).loose();
-
-/** RFC 5280 reasons an ACME client may ask for; the CA-only ones (cACompromise, certificateHold, removeFromCRL, aACompromise) are refused. */
-const CLIENT_REASONS = new Set([0, 1, 3, 4, 5, 9]);
 
 /** RFC 8555 s7.6: by the account that owns the certificate, or signed by the certificate's own key. */
 export async function revokeCertificate(acme: AcmeContext, ctx: Koa.Context): Promise<void> {
@@ -27,7 +27,7 @@ export async function revokeCertificate(acme: AcmeContext, ctx: Koa.Context): Pr
   const body = revokeSchema.safeParse(req.payload);
   if (!body.success) throw new AcmeProblem('malformed', 'revokeCert needs {"certificate": base64url DER, "reason"?: number}');
   const reason = body.data.reason ?? 0;
-  if (!CLIENT_REASONS.has(reason)) throw new AcmeProblem('badRevocationReason', `revocation reason ${reason} is not allowed (0, 1, 3, 4, 5, 9)`);
+  if (!isRevocationReason(reason)) throw new AcmeProblem('badRevocationReason', `revocation reason ${reason} is not allowed (0, 1, 3, 4, 5, 9)`);
   let cert: x509.X509Certificate;
   try {
     cert = new x509.X509Certificate(new Uint8Array(Buffer.from(body.data.certificate, 'base64url')));
@@ -43,11 +43,16 @@ export async function revokeCertificate(acme: AcmeContext, ctx: Koa.Context): Pr
     if (spkiOfSigner !== record.spkiSha256) throw new AcmeProblem('unauthorized', "the request is signed neither by the owning account nor by the certificate's key");
   }
   if (record.status === 'revoked') throw new AcmeProblem('alreadyRevoked', 'the certificate is already revoked');
-  if (!(await acme.store.certificates.markRevoked(record.serial, reason, acme.now()))) {
+  if (!(await revokeAndPublish(acme, record.serial, reason, req.account ? `account ${req.account.id}` : 'certificate key'))) {
     throw new AcmeProblem('alreadyRevoked', 'the certificate is already revoked');
   }
-  acme.logger.info({ event: 'certificate.revoked', serial: record.serial, reason, by: req.account ? `account ${req.account.id}` : 'certificate key' }, 'certificate revoked');
-  await acme.onRevoked(record.serial);
+  await recordForRequest(acme, ctx, {
+    type: 'certificate.revoked',
+    outcome: 'success',
+    subject: { kind: 'certificate', id: record.serial },
+    details: { reason, by: req.account ? 'account' : 'certificate key', profile: record.profile },
+  });
+  acme.counters?.revoked(record.profile);
   ctx.status = 200;
   ctx.body = '';
 }

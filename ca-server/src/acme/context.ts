@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { AuditRecorder } from '../audit/event.js';
 import type { IssuingCa } from '../pki/issuing-ca.js';
 import type { Profile } from '../pki/profiles.js';
 import type { Store } from '../store/index.js';
@@ -29,11 +30,15 @@ export interface AcmeContext {
   /** Base of the plain-HTTP side, for CRL/OCSP/AIA URLs in certificates. */
   httpBase: string | undefined;
   logger: Logger;
+  /** The audit trail; a failed write fails the request (the client sees serverInternal and retries). */
+  audit: AuditRecorder;
   now: () => Date;
   /** Wakes the local validator after a challenge was started, instead of waiting for its next poll. */
   pokeValidator: () => void;
   /** Called after a revocation so the CRL says so at once. */
   onRevoked: (serial: string) => Promise<void>;
+  /** Counts issuance and revocation by profile for /metrics. */
+  counters?: { issued(profile: string): void; revoked(profile: string): void };
   /** Load shedding for new orders, challenge starts and finalizations; none: never shed. */
   admission?: Admission;
   /** Request metrics hook: route, method, status, seconds. */

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { issueAndRecord } from '../ca/issue-and-record.js';
 import { checkCsr, CsrError } from '../pki/csr.js';
 import { LeafPolicyError } from '../pki/leaf.js';
+import { recordForRequest } from './audit.js';
 import { authenticate } from './authenticate.js';
 import type { AcmeContext } from './context.js';
 import { currentOrder } from './orders.js';
@@ -57,6 +58,13 @@ export async function finalize(acme: AcmeContext, ctx: Koa.Context, id: string):
       { ca: acme.ca, profile, request: { ...request, identifiers: order.identifiers }, validityMs, httpBase: acme.httpBase, onLegacyKey: (m) => acme.logger.warn({ event: 'issuance.legacyKey', order: order.id }, m) },
       { accountId: order.accountId, orderId: order.id, deviceId: req.account!.deviceId, replaces: order.replaces },
       async (certificate) => {
+        // Before it is stored: a certificate whose issuance the trail could not take is never handed out.
+        await recordForRequest(acme, ctx, {
+          type: 'certificate.issued',
+          outcome: 'success',
+          subject: { kind: 'certificate', id: certificate.serial },
+          details: { order: order.id, profile: profile.name, identifiers: certificate.identifiers.map((i) => `${i.type}:${i.value}`), notAfter: certificate.notAfter.toISOString() },
+        });
         if (!(await acme.store.orders.completeFinalize(order.id, token, certificate))) {
           throw new AcmeProblem('orderNotReady', 'this finalization outlasted its deadline and the order was handed back; fetch the order and finalize again if it is ready');
         }
@@ -67,6 +75,7 @@ export async function finalize(acme: AcmeContext, ctx: Koa.Context, id: string):
     if (err instanceof LeafPolicyError) throw new AcmeProblem(err.problem, err.message);
     throw err;
   }
+  acme.counters?.issued(profile.name);
   acme.logger.info(
     { event: 'certificate.issued', order: order.id, serial: leaf.serial, certId: certId(acme.ca.keyId, leaf.serial), profile: profile.name, notAfter: leaf.cert.notAfter.toISOString() },
     'certificate issued',

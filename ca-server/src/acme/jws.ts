@@ -71,11 +71,27 @@ export function checkAccountKey(jwk: Record<string, unknown>, alg: string): JWK 
   return jwk as JWK;
 }
 
+/** Imported account keys, so a device's every request does not import its key again. */
+const importedKeys = new Map<string, Awaited<ReturnType<typeof importJWK>>>();
+const MAX_IMPORTED_KEYS = 20_000;
+
+async function importCached(jwk: JWK, alg: string) {
+  const id = `${alg} ${JSON.stringify(jwk)}`;
+  let key = importedKeys.get(id);
+  if (!key) {
+    key = await importJWK(jwk, alg);
+    // Oldest first out: a Map iterates in insertion order.
+    if (importedKeys.size >= MAX_IMPORTED_KEYS) importedKeys.delete(importedKeys.keys().next().value!);
+    importedKeys.set(id, key);
+  }
+  return key;
+}
+
 /** Verifies the signature with the given public JWK; returns the decoded payload bytes. */
 export async function verifyWithJwk(jws: FlattenedJws, jwk: JWK, alg: string): Promise<Uint8Array> {
   let key;
   try {
-    key = await importJWK(jwk, alg);
+    key = await importCached(jwk, alg);
   } catch {
     // A key that was fine at registration: what does not fit is the algorithm this JWS names.
     throw new AcmeProblem('malformed', `the JWS algorithm ${alg} does not fit the key`);

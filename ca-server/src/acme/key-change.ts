@@ -1,6 +1,7 @@
 import type { JWK } from 'jose';
 import type Koa from 'koa';
 import { z } from 'zod';
+import { recordForRequest } from './audit.js';
 import { authenticate } from './authenticate.js';
 import type { AcmeContext } from './context.js';
 import { checkAccountKey, parseJws, thumbprint, verifyWithJwk, parsePayload } from './jws.js';
@@ -32,5 +33,11 @@ export async function keyChange(acme: AcmeContext, ctx: Koa.Context): Promise<vo
     throw new AcmeProblem('malformed', 'the new key already belongs to an account', { status: 409 });
   }
   acme.logger.info({ event: 'account.keyChanged', account: account.id }, 'ACME account key rolled over');
+  await recordForRequest(acme, ctx, {
+    type: 'account.key-changed',
+    outcome: 'success',
+    subject: { kind: 'account', id: account.id },
+    details: { oldThumbprint: account.thumbprint, newThumbprint },
+  });
   ctx.body = accountView((await acme.store.accounts.byId(account.id))!, acme.urls);
 }

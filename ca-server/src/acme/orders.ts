@@ -2,6 +2,7 @@ import type Koa from 'koa';
 import { z } from 'zod';
 import type { ChallengeType, Order } from '../store/index.js';
 import type { Identifier } from '../pki/name-constraints.js';
+import { recordForRequest } from './audit.js';
 import { authenticate } from './authenticate.js';
 import type { AcmeContext } from './context.js';
 import { accountAllowedIdentifiers } from '../policy/devices.js';
@@ -68,6 +69,12 @@ export async function newOrder(acme: AcmeContext, ctx: Koa.Context): Promise<voi
     throw err;
   }
   acme.logger.info({ event: 'order.created', account: account.id, order: created.order.id, identifiers: identifiers.map((i) => i.value), profile: profile.name }, 'ACME order created');
+  await recordForRequest(acme, ctx, {
+    type: 'order.created',
+    outcome: 'success',
+    subject: { kind: 'order', id: created.order.id },
+    details: { identifiers: identifiers.map((i) => `${i.type}:${i.value}`), profile: profile.name, replaces },
+  });
   ctx.status = 201;
   ctx.set('Location', acme.urls.order(created.order.id));
   ctx.body = orderView(created.order, created.authorizations.map((a) => a.id), acme.urls);

@@ -10,6 +10,7 @@ import { registerEabCommands } from './eab.js';
 import { registerQuickstartCommand } from './quickstart.js';
 import { registerRenewNowCommand } from './renew-now.js';
 import { registerServeCommand } from './serve.js';
+import { registerUserCommands } from './user.js';
 
 export function buildProgram(): Command {
   const program = new Command('wardcert-ca')
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
   registerQuickstartCommand(program);
   registerEabCommands(program);
   registerDeviceCommands(program);
+  registerUserCommands(program);
   registerRenewNowCommand(program);
   registerAuditCommands(program);
   return program;

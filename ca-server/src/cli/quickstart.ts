@@ -9,9 +9,10 @@ import { exists, PRIVATE_MODE, PUBLIC_MODE, writeFileAtomic } from '../pki/files
 import { caLayout, rootLayout } from '../pki/layout.js';
 import { normaliseCidr, normaliseDnsSuffix } from '../pki/name-constraints.js';
 import { startServer } from '../server/server.js';
-import { openStore } from '../store/index.js';
+import { addUser } from '../admin/users.js';
 import { collect, integerIn } from './options.js';
 import { info, warn } from './output.js';
+import { cliActor, withAuditedStore } from './recorder.js';
 import { runUntilSignal } from './serve.js';
 
 export function registerQuickstartCommand(program: Command): void {
@@ -29,6 +30,8 @@ export function registerQuickstartCommand(program: Command): void {
     .option('--allow-ip <cidr>', 'IP range the CA issues for (repeatable; default 127.0.0.0/8)', collect, [])
     .option('--no-eab', 'let any client register without EAB (weaker; for benchmarks and peer tests)')
     .option('--database <url>', 'PostgreSQL URL instead of SQLite in the data directory')
+    .option('--audit-syslog <url>', "send every audit event to the hospital's Audit Record Repository (tls://HOST:6514)")
+    .option('--audit-syslog-trust <file>', "PEM CA certificate(s) the repository's TLS certificate must chain to")
     .action(quickstart);
 }
 
@@ -44,12 +47,17 @@ interface QuickstartOptions {
   allowIp: string[];
   eab: boolean;
   database?: string;
+  auditSyslog?: string;
+  auditSyslogTrust?: string;
 }
 
 const secret = () => randomBytes(24).toString('base64url');
 
 async function quickstart(opts: QuickstartOptions): Promise<void> {
   const dir = resolve(opts.data);
+  if ((opts.auditSyslog === undefined) !== (opts.auditSyslogTrust === undefined)) {
+    throw new Error('--audit-syslog and --audit-syslog-trust go together: the repository is only trusted by its CA');
+  }
   const allowDns = (opts.allowDns.length ? opts.allowDns : ['hospital.test']).map(normaliseDnsSuffix);
   const allowIp = (opts.allowIp.length ? opts.allowIp : ['127.0.0.0/8']).map(normaliseCidr);
   await mkdir(dir, { recursive: true, mode: 0o700 });
@@ -75,25 +83,30 @@ async function quickstart(opts: QuickstartOptions): Promise<void> {
       http01Port: opts.http01Port,
       tlsAlpn01Port: opts.tlsalpn01Port,
     },
+    ...(opts.auditSyslog ? { audit: { syslog: { url: opts.auditSyslog, trust: resolve(opts.auditSyslogTrust!) } } } : {}),
   };
   await writeFileAtomic(configPath, `# Written by "wardcert-ca quickstart" on every start.\n${toYaml(config)}`, { mode: PUBLIC_MODE, replace: true });
 
-  const eab = opts.eab ? await demoEab(dir, opts.database) : undefined;
+  const { eab, admin } = await demoCredentials(dir, configPath, opts.eab);
   const server = await startServer(await loadServerConfig(configPath), { allowReachableRootKey: true });
   const summary = {
     directoryUrl: server.directoryUrl,
+    dashboardUrl: server.dashboardUrl,
     rootCertPath: caLayout(dir).root,
     crlUrl: `${server.httpBase}/crl/intermediate.crl`,
     ocspUrl: `${server.httpBase}/ocsp`,
     configPath,
     ...(eab ? { eab } : {}),
+    ...(admin ? { admin } : {}),
   };
   await writeFileAtomic(join(dir, 'quickstart.json'), JSON.stringify(summary, null, 2) + '\n', { mode: PRIVATE_MODE, replace: true });
   info(`Wardcert quickstart is running.`);
   info(`  ACME directory: ${summary.directoryUrl}`);
+  info(`  dashboard:      ${summary.dashboardUrl}`);
   info(`  trust anchor:   ${summary.rootCertPath}`);
   info(`  CRL, OCSP:      ${summary.crlUrl}  ${summary.ocspUrl}`);
   if (eab) info(`  EAB for a demo device: kid ${eab.kid}  hmacKey ${eab.hmacKey}`);
+  if (admin) info(`  dashboard admin: ${admin.username} (password and TOTP secret in quickstart.json)`);
   else warn('EAB is off (--no-eab): any client that reaches this port can register');
   info(`  everything above is in ${join(dir, 'quickstart.json')}`);
   info(`Next: point an ACME client at the directory, e.g.`);
@@ -129,18 +142,36 @@ async function makeDemoPki(dir: string, rootDir: string, caPassFile: string, all
   info(`made a demo root and issuing CA in ${dir}`);
 }
 
-/** Reuses the demo device's credential while it is unused, else makes a fresh one. */
-async function demoEab(dir: string, database: string | undefined): Promise<{ kid: string; hmacKey: string }> {
-  const store = await openStore({ dataDir: dir, ...(database ? { url: database } : {}) });
-  try {
-    const previous = await readFile(join(dir, 'quickstart.json'), 'utf8')
-      .then((t) => (JSON.parse(t) as { eab?: { kid: string } }).eab?.kid)
-      .catch(() => undefined);
-    const existing = previous ? await store.eab.byKid(previous) : undefined;
-    const credential = existing && !existing.accountId ? existing : await store.eab.create({ deviceId: 'demo-device', identifiers: [] }, new Date());
-    return { kid: credential.kid, hmacKey: credential.hmacKey };
-  } finally {
-    await store.close();
-  }
+interface DemoAdmin {
+  username: string;
+  password: string;
+  totpSecret: string;
 }
 
+/**
+ * The demo device's EAB credential (reused while unused, else a fresh one) and, on the first run
+ * only, an admin with a password and an enrolled TOTP secret; later runs keep the admin that
+ * quickstart.json already names.
+ */
+async function demoCredentials(dir: string, configPath: string, withEab: boolean): Promise<{ eab?: { kid: string; hmacKey: string }; admin?: DemoAdmin }> {
+  const previous = await readFile(join(dir, 'quickstart.json'), 'utf8')
+    .then((t) => JSON.parse(t) as { eab?: { kid: string }; admin?: DemoAdmin })
+    .catch(() => ({}) as { eab?: { kid: string }; admin?: DemoAdmin });
+  // Through the config, so the admin's creation also reaches the ATNA spool when one is set.
+  return withAuditedStore({ config: configPath }, async (store, audit) => {
+    let eab;
+    if (withEab) {
+      const existing = previous.eab ? await store.eab.byKid(previous.eab.kid) : undefined;
+      const credential = existing && !existing.accountId ? existing : await store.eab.create({ deviceId: 'demo-device', identifiers: [] }, new Date());
+      eab = { kid: credential.kid, hmacKey: credential.hmacKey };
+    }
+    let admin: DemoAdmin | undefined;
+    if ((await store.users.count()) === 0) {
+      const made = await addUser({ store, audit }, { username: 'admin', role: 'admin' }, cliActor(), { enrolTotp: true });
+      admin = { username: made.user.username, password: made.password, totpSecret: made.totpSecret! };
+    } else if (previous.admin && (await store.users.byUsername(previous.admin.username))) {
+      admin = previous.admin;
+    }
+    return { ...(eab ? { eab } : {}), ...(admin ? { admin } : {}) };
+  });
+}

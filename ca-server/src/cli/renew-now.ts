@@ -2,7 +2,8 @@ import type { Command } from 'commander';
 import type { RenewSelection } from '../store/index.js';
 import { collect } from './options.js';
 import { info } from './output.js';
-import { storeTargetOptions, withStore, type StoreTargetOptions } from './store-target.js';
+import { cliActor, withAuditedStore } from './recorder.js';
+import { storeTargetOptions, type StoreTargetOptions } from './store-target.js';
 
 export function registerRenewNowCommand(program: Command): void {
   storeTargetOptions(
@@ -30,6 +31,16 @@ async function renewNow(opts: RenewNowOptions): Promise<void> {
     : opts.profile !== undefined
       ? { profile: opts.profile }
       : { all: true };
-  const count = await withStore(opts, (store) => store.certificates.renewNow(selection, new Date()));
+  const count = await withAuditedStore(opts, async (store, audit) => {
+    const renewed = await store.certificates.renewNow(selection, new Date());
+    await audit.record({
+      type: 'certificate.renew-now',
+      outcome: 'success',
+      ...cliActor(),
+      ...('serials' in selection && selection.serials.length === 1 ? { subject: { kind: 'certificate' as const, id: selection.serials[0]! } } : {}),
+      details: { ...('serials' in selection ? { serials: selection.serials } : 'profile' in selection ? { profile: selection.profile } : { all: true }), count: renewed },
+    });
+    return renewed;
+  });
   info(`${count} certificate(s) told to renew now; their holders see it at their next renewalInfo poll`);
 }

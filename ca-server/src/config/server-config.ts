@@ -19,6 +19,19 @@ const normalised = (fn: (s: string) => string) =>
 const dnsSuffix = normalised(normaliseDnsSuffix);
 const cidr = normalised(normaliseCidr);
 
+/** RFC 5425 syslog over TLS to the hospital's Audit Record Repository (ATNA). */
+export const auditSyslogSchema = z
+  .object({
+    url: z.string().regex(/^tls:\/\/(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'must be tls://HOST:PORT (RFC 5425, usually port 6514)'),
+    /** PEM CA certificate(s) the repository's certificate must chain to. */
+    trust: z.string().min(1),
+    /** Client certificate and key, for repositories that authenticate their senders (RFC 5425 s4.2). */
+    cert: z.string().min(1).optional(),
+    key: z.string().min(1).optional(),
+  })
+  .strict()
+  .refine((s) => (s.cert === undefined) === (s.key === undefined), { message: 'cert and key go together', path: ['cert'] });
+
 /** The `serve` configuration file. Relative paths are relative to the file. */
 export const serverConfigSchema = z
   .object({
@@ -59,12 +72,32 @@ export const serverConfigSchema = z
       })
       .strict()
       .prefault({}),
+    metrics: z
+      .object({
+        /** Prometheus must send `Authorization: Bearer <token>`; absent: /metrics is open to whoever reaches the port. */
+        bearerToken: z.string().min(16).max(4096).regex(/^\S+$/, 'no spaces').optional(),
+        bearerTokenFile: z.string().min(1).optional(),
+        /** An agent without a report for longer is counted silent: three of the agent's default 5-minute intervals. */
+        agentSilentAfter: durationSchema.default(15 * 60_000),
+      })
+      .strict()
+      .refine((m) => !(m.bearerToken && m.bearerTokenFile), 'give bearerToken or bearerTokenFile, not both')
+      .prefault({}),
     /** Load shedding (503 + Retry-After) before validation or issuance falls behind. */
     admission: z
       .object({
         maxValidationBacklog: z.number().int().min(1).default(256),
         maxFinalizing: z.number().int().min(1).default(32),
+        maxInFlight: z.number().int().min(1).default(256),
         retryAfter: durationSchema.default(2000),
+      })
+      .strict()
+      .prefault({}),
+    audit: z
+      .object({
+        /** A checkpoint signed with the issuing CA key after this many entries (and at shutdown). */
+        checkpointEvery: z.number().int().min(1).max(1_000_000).default(1000),
+        syslog: auditSyslogSchema.optional(),
       })
       .strict()
       .prefault({}),
@@ -83,6 +116,13 @@ export async function loadServerConfig(path: string): Promise<ServerConfig> {
     data: rel(c.data)!,
     ...(c.passphraseFile ? { passphraseFile: rel(c.passphraseFile)! } : {}),
     acme: { ...c.acme, ...(c.acme.profiles ? { profiles: rel(c.acme.profiles)! } : {}) },
+    audit: {
+      ...c.audit,
+      ...(c.audit.syslog
+        ? { syslog: { ...c.audit.syslog, trust: rel(c.audit.syslog.trust)!, ...(c.audit.syslog.cert ? { cert: rel(c.audit.syslog.cert)!, key: rel(c.audit.syslog.key)! } : {}) } }
+        : {}),
+    },
+    metrics: { ...c.metrics, ...(c.metrics.bearerTokenFile ? { bearerTokenFile: rel(c.metrics.bearerTokenFile)! } : {}) },
     configPath: resolve(path),
   };
 }

@@ -1,6 +1,5 @@
 import { z } from 'zod';
 import { normaliseAllowEntry } from '../acme/identifiers.js';
-import type { AuditActor, AuditRecorder } from '../audit/event.js';
 import {
   DEVICE_TYPES,
   type AgentReportRecord,
@@ -10,6 +9,7 @@ import {
   type Store,
 } from '../store/index.js';
 import { maintenanceWindowSchema } from './maintenance-window.js';
+import { clock, NotFoundError, parseInput, type Acting, type ServiceDeps } from './service.js';
 
 /** DICOM PS3.5 AE title: 1 to 16 characters of the default repertoire, no backslash, not only spaces. */
 const aeTitle = z
@@ -64,31 +64,6 @@ export const deviceUpdateSchema = z.object(fields).partial().strict();
 export type DeviceInput = z.input<typeof deviceInputSchema>;
 export type DeviceUpdate = z.input<typeof deviceUpdateSchema>;
 
-/** Bad input: the message names the field, for a 400 problem document or a CLI error line. */
-export class DeviceInputError extends Error {
-  override readonly name = 'DeviceInputError';
-}
-
-export class DeviceNotFoundError extends Error {
-  override readonly name = 'DeviceNotFoundError';
-
-  constructor(readonly ref: string) {
-    super(`no device "${ref}"`);
-  }
-}
-
-export interface DeviceServiceDeps {
-  store: Store;
-  audit: AuditRecorder;
-  now?: () => Date;
-}
-
-/** Who acts, and from where (a peer address, or the host name for a CLI command). */
-export interface DeviceActor {
-  actor: AuditActor;
-  source?: string;
-}
-
 export interface EnrolmentCredential {
   kid: string;
   /** Shown once: the store keeps it sealed and never hands it out again. */
@@ -101,21 +76,10 @@ export interface DeviceDetails {
   agentReport: AgentReportRecord | null;
 }
 
-function parse<T>(schema: z.ZodType<T>, input: unknown): T {
-  const result = schema.safeParse(input);
-  if (!result.success) {
-    const issue = result.error.issues[0]!;
-    throw new DeviceInputError(`${issue.path.join('.') || 'device'}: ${issue.message}`);
-  }
-  return result.data;
-}
-
-const clock = (deps: DeviceServiceDeps) => (deps.now ?? (() => new Date()))();
-
 /** A device by its id or, failing that, its name. */
 export async function findDevice(store: Store, ref: string): Promise<Device> {
   const device = (await store.devices.byId(ref)) ?? (await store.devices.byName(ref));
-  if (!device) throw new DeviceNotFoundError(ref);
+  if (!device) throw new NotFoundError('device', ref);
   return device;
 }
 
@@ -124,8 +88,8 @@ export async function findDevice(store: Store, ref: string): Promise<Device> {
  * to enrol, no credential for a device that does not exist. The account that uses the credential
  * belongs to the device and may order only the device's current identifiers.
  */
-export async function addDevice(deps: DeviceServiceDeps, input: unknown, by: DeviceActor): Promise<{ device: Device; eab: EnrolmentCredential }> {
-  const wanted: DeviceFields = parse(deviceInputSchema, input);
+export async function addDevice(deps: ServiceDeps, input: unknown, by: Acting): Promise<{ device: Device; eab: EnrolmentCredential }> {
+  const wanted: DeviceFields = parseInput(deviceInputSchema, input, 'device');
   const now = clock(deps);
   const { device, credential } = await deps.store.knex.transaction(async (trx) => {
     const device = await deps.store.devices.create(wanted, now, trx);
@@ -144,23 +108,23 @@ export async function addDevice(deps: DeviceServiceDeps, input: unknown, by: Dev
 }
 
 /** Another one-time credential for a device whose agent lost its account (a replaced disk, a reinstall). */
-export async function newEnrolmentCredential(deps: DeviceServiceDeps, ref: string, by: DeviceActor): Promise<EnrolmentCredential> {
+export async function newEnrolmentCredential(deps: ServiceDeps, ref: string, by: Acting): Promise<EnrolmentCredential> {
   const device = await findDevice(deps.store, ref);
   const credential = await deps.store.eab.create({ deviceId: device.id, identifiers: device.allowedIdentifiers }, clock(deps));
   await recordEabCreated(deps, by, credential.kid, device);
   return { kid: credential.kid, hmacKey: credential.hmacKey };
 }
 
-function recordEabCreated(deps: DeviceServiceDeps, by: DeviceActor, kid: string, device: Device): Promise<void> {
+function recordEabCreated(deps: ServiceDeps, by: Acting, kid: string, device: Device): Promise<void> {
   return deps.audit.record({ type: 'eab.created', outcome: 'success', ...by, subject: { kind: 'eab', id: kid }, details: { device: device.name } });
 }
 
-export function listDevices(deps: Pick<DeviceServiceDeps, 'store'>): Promise<Device[]> {
+export function listDevices(deps: Pick<ServiceDeps, 'store'>): Promise<Device[]> {
   return deps.store.devices.list();
 }
 
 /** The device with its certificates (newest expiry first) and its agent's last report. */
-export async function showDevice(deps: Pick<DeviceServiceDeps, 'store'>, ref: string): Promise<DeviceDetails> {
+export async function showDevice(deps: Pick<ServiceDeps, 'store'>, ref: string): Promise<DeviceDetails> {
   const device = await findDevice(deps.store, ref);
   const [certificates, agentReport] = await Promise.all([
     deps.store.certificates.list({ deviceId: device.id }),
@@ -170,11 +134,11 @@ export async function showDevice(deps: Pick<DeviceServiceDeps, 'store'>, ref: st
 }
 
 /** Applies a change; the device's accounts see new identifiers and maintenance window at their next request. */
-export async function updateDevice(deps: DeviceServiceDeps, ref: string, change: unknown, by: DeviceActor): Promise<Device> {
-  const patch = parse(deviceUpdateSchema, change);
+export async function updateDevice(deps: ServiceDeps, ref: string, change: unknown, by: Acting): Promise<Device> {
+  const patch = parseInput(deviceUpdateSchema, change, 'device');
   const current = await findDevice(deps.store, ref);
   const updated = await deps.store.devices.update(current.id, patch, clock(deps));
-  if (!updated) throw new DeviceNotFoundError(ref);
+  if (!updated) throw new NotFoundError('device', ref);
   await deps.audit.record({
     type: 'device.updated',
     outcome: 'success',
@@ -186,9 +150,9 @@ export async function updateDevice(deps: DeviceServiceDeps, ref: string, change:
 }
 
 /** Removes the device; its accounts are deactivated and its unused credentials deleted (see the repository). */
-export async function removeDevice(deps: DeviceServiceDeps, ref: string, by: DeviceActor): Promise<Device> {
+export async function removeDevice(deps: ServiceDeps, ref: string, by: Acting): Promise<Device> {
   const device = await findDevice(deps.store, ref);
-  if (!(await deps.store.devices.remove(device.id))) throw new DeviceNotFoundError(ref);
+  if (!(await deps.store.devices.remove(device.id))) throw new NotFoundError('device', ref);
   await deps.audit.record({ type: 'device.removed', outcome: 'success', ...by, subject: { kind: 'device', id: device.id }, details: { name: device.name } });
   return device;
 }

@@ -1,4 +1,6 @@
 import type { Logger } from 'pino';
+import { localSource, systemActor } from '../audit/actors.js';
+import type { AuditRecorder } from '../audit/event.js';
 import { signCrl } from '../pki/crl.js';
 import type { IssuingCa } from '../pki/issuing-ca.js';
 import type { Store, StoredCrl } from '../store/index.js';
@@ -7,6 +9,8 @@ export interface CrlPublisherOptions {
   store: Store;
   ca: IssuingCa;
   logger: Logger;
+  /** Each signed CRL is audited before it is published: one the trail cannot take is not published. */
+  audit: AuditRecorder;
   /** nextUpdate - thisUpdate; default 24 hours. */
   validityMs?: number;
   /** A CRL is re-signed this long before its nextUpdate; default 8 hours. */
@@ -80,6 +84,14 @@ export function createCrlPublisher(o: CrlPublisherOptions): CrlPublisher {
       const number = last + 1n;
       const nextUpdate = new Date(thisUpdate.getTime() + validityMs);
       const crl = await signCrl({ issuer: o.ca.cert, key: o.ca.key, number, entries, thisUpdate, nextUpdate });
+      await o.audit.record({
+        type: 'crl.signed',
+        outcome: 'success',
+        actor: systemActor(),
+        source: localSource(),
+        subject: { kind: 'crl', id: `${keyId}:${number}` },
+        details: { number: number.toString(), entries: entries.length, reason, nextUpdate: nextUpdate.toISOString() },
+      });
       if (!(await crls.publish(keyId, until, { number, der: new Uint8Array(crl.rawData), thisUpdate, nextUpdate }))) {
         o.logger.warn({ event: 'crl.leaseLost', number: number.toString() }, 'the CRL lease ran out while signing; signing again');
         return false;

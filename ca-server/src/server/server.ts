@@ -5,6 +5,12 @@ import { dirname, join } from 'node:path';
 import pino, { type Logger } from 'pino';
 import { Admission } from '../acme/admission.js';
 import { createAcmeApp } from '../acme/app.js';
+import { ADMIN_PREFIX, createAdminApp, isAdminPath } from '../admin/app.js';
+import { SESSION_ABSOLUTE_MS, SESSION_IDLE_MS } from '../admin/session.js';
+import { localSource, systemActor } from '../audit/actors.js';
+import { startAtnaExport } from '../audit/atna-export.js';
+import type { AuditEvent } from '../audit/event.js';
+import { createAuditRecorder } from '../audit/recorder.js';
 import type { AcmeContext } from '../acme/context.js';
 import { acmeUrls } from '../acme/urls.js';
 import type { ServerConfig } from '../config/server-config.js';
@@ -14,7 +20,8 @@ import { createCrlPublisher, createHttpSideApp } from '../revocation/index.js';
 import { openStore } from '../store/index.js';
 import { startValidator } from '../validation/worker.js';
 import { createResolver } from '../validation/index.js';
-import { createMetrics, endpointOf } from './metrics.js';
+import { createMetrics, metricHooks, metricsHandler, registerStoreGauges } from './metrics.js';
+import { metricsBearerToken } from './metrics-token.js';
 import { issueOwnCertificate, scheduleOwnRenewal } from './own-certificate.js';
 import { serverPassphrase } from './passphrase.js';
 import { allowListBeyondConstraints } from './policy-warnings.js';
@@ -30,6 +37,8 @@ export interface StartOptions {
 
 export interface RunningServer {
   directoryUrl: string;
+  /** The admin dashboard, on the same HTTPS listener. */
+  dashboardUrl: string;
   httpBase: string;
   acmePort: number;
   httpPort: number;
@@ -55,7 +64,32 @@ export async function startServer(config: ServerConfig, opts: StartOptions = {})
   const store = await openStore({ dataDir: config.data, ...(config.database ? { url: config.database } : {}) });
   const closers: (() => Promise<void> | void)[] = [() => store.close()];
   try {
+    // Stopped after the stop entries below are spooled (closers run in reverse), so they go out too.
+    const atna = config.audit.syslog ? await startAtnaExport(config.data, config.audit.syslog, logger) : undefined;
+    if (atna) closers.push(() => atna.stop());
+    const audit = createAuditRecorder({ store, checkpoints: { ca, every: config.audit.checkpointEvery }, ...(atna ? { onStored: atna.spoolEntries } : {}) });
+    const system = (e: Omit<AuditEvent, 'actor' | 'source' | 'outcome'>) => audit.record({ ...e, outcome: 'success', actor: systemActor(), source: localSource() });
+    // Runs after the listeners closed: the last entries are the stop and a checkpoint over everything.
+    closers.push(() =>
+      system({ type: 'server.stopped', subject: { kind: 'ca', id: ca.keyId } })
+        .then(() => audit.checkpointNow())
+        .catch((err: unknown) => logger.error({ err, event: 'audit.stopFailed' }, 'the audit trail could not record the stop')),
+    );
+    await system({
+      type: 'config.loaded',
+      subject: { kind: 'config', id: config.configPath },
+      details: {
+        database: store.dialect,
+        requireEab: config.acme.requireEab,
+        allowDns: config.acme.allow.dns,
+        allowIp: config.acme.allow.ip,
+        defaultProfile: config.acme.defaultProfile,
+        checkpointEvery: config.audit.checkpointEvery,
+        auditSyslog: config.audit.syslog?.url ?? null,
+      },
+    });
     logger.info({ event: 'ca.loaded', subject: ca.cert.subject, notAfter: ca.cert.notAfter.toISOString() }, 'issuing CA key loaded');
+    await system({ type: 'ca-key.loaded', subject: { kind: 'ca', id: ca.keyId }, details: { subject: ca.cert.subject, notAfter: ca.cert.notAfter.toISOString() } });
     const profiles = await loadProfiles(config.acme.profiles ?? BUNDLED_PROFILES_DIR);
     for (const needed of [config.acme.defaultProfile, 'ca-tls']) {
       if (!profiles.has(needed)) throw new Error(`profile "${needed}" is not among ${[...profiles.keys()].join(', ')}`);
@@ -74,31 +108,39 @@ export async function startServer(config: ServerConfig, opts: StartOptions = {})
     const httpBase = config.server.httpBase ?? `http://${hostPart}:${httpPort}`;
     const urls = acmeUrls(config.server.acmeBase ?? `https://${hostPart}:${acmePort}`);
 
-    const own = () =>
-      issueOwnCertificate({ store, ca, profile: profiles.get('ca-tls')!, names: config.server.names, httpBase, certFile: join(config.data, 'server', 'tls.crt.pem') });
+    const metrics = createMetrics();
+    const hooks = metricHooks(metrics);
+    registerStoreGauges(metrics, store, { agentSilentAfterMs: config.metrics.agentSilentAfter });
+    const own = async () => {
+      const c = await issueOwnCertificate({ store, ca, profile: profiles.get('ca-tls')!, names: config.server.names, httpBase, certFile: join(config.data, 'server', 'tls.crt.pem') });
+      hooks.counters.issued('ca-tls');
+      await system({ type: 'certificate.issued', subject: { kind: 'certificate', id: c.serial }, details: { profile: 'ca-tls', identifiers: config.server.names, purpose: 'the CA server own HTTPS certificate' } });
+      return c;
+    };
     const first = await own();
     https.setSecureContext({ ...BSI_TLS, key: first.key, cert: first.cert });
     closers.push(scheduleOwnRenewal(first, own, (c) => https.setSecureContext({ ...BSI_TLS, key: c.key, cert: c.cert }), logger));
 
-    const metrics = createMetrics();
-    const crl = createCrlPublisher({ store, ca, logger });
+    const crl = createCrlPublisher({ store, ca, logger, audit });
     await crl.start();
     closers.push(() => crl.stop());
     const admission = new Admission({
       maxValidationBacklog: config.admission.maxValidationBacklog,
       maxFinalizing: config.admission.maxFinalizing,
+      maxInFlight: config.admission.maxInFlight,
       retryAfterMs: config.admission.retryAfter,
     });
     const validator = startValidator({
       store,
       logger,
+      audit,
       validation: {
         resolver: createResolver(config.validation.resolver),
         http01Port: config.validation.http01Port,
         tlsAlpn01Port: config.validation.tlsAlpn01Port,
         timeoutMs: config.validation.timeout,
       },
-      onResult: (type, ok) => metrics.validations.inc({ type, result: ok ? 'valid' : 'invalid' }),
+      onResult: hooks.onValidationResult,
       onBacklog: (count) => admission.backlogIs(count),
     });
     closers.push(() => validator.stop());
@@ -119,6 +161,7 @@ export async function startServer(config: ServerConfig, opts: StartOptions = {})
       urls,
       httpBase,
       logger,
+      audit,
       now: () => new Date(),
       pokeValidator: () => {
         admission.validationStarted();
@@ -126,26 +169,36 @@ export async function startServer(config: ServerConfig, opts: StartOptions = {})
       },
       admission,
       onRevoked: () => crl.regenerate('revocation'),
-      observe: (path, method, status, seconds) => metrics.requests.observe({ endpoint: endpointOf(path), method, status: String(status) }, seconds),
+      counters: hooks.counters,
+      observe: hooks.observe,
     };
-    https.on('request', createAcmeApp(acme).callback());
+    const acmeHandler = createAcmeApp(acme).callback();
+    const adminHandler = createAdminApp({
+      store,
+      logger,
+      audit,
+      now: () => new Date(),
+      onRevoked: acme.onRevoked,
+      sessionPolicy: { idleMs: SESSION_IDLE_MS, absoluteMs: SESSION_ABSOLUTE_MS },
+      profiles: [...profiles.keys()],
+    }).callback();
+    https.on('request', (req, res) => void (isAdminPath(req.url) ? adminHandler(req, res) : acmeHandler(req, res)));
     const httpSide = createHttpSideApp({ store, ca, crl, logger, metrics }).callback();
+    const bearerToken = await metricsBearerToken(config.metrics);
+    if (bearerToken === undefined) logger.warn({ event: 'policy.metricsOpen' }, '/metrics has no bearer token: anyone who reaches the HTTP port can read it (set metrics.bearerTokenFile)');
+    const serveMetrics = metricsHandler(metrics, { bearerToken, logger });
     http.on('request', (req, res) => {
-      if (req.url === '/metrics' && req.method === 'GET') {
-        void metrics.registry.metrics().then((text) => {
-          res.writeHead(200, { 'Content-Type': metrics.registry.contentType });
-          res.end(text);
-        });
-        return;
-      }
-      void httpSide(req, res);
+      if (req.method === 'GET' && req.url?.split('?')[0] === '/metrics') serveMetrics(req, res);
+      else void httpSide(req, res);
     });
 
     closers.push(startSweeper({ store, logger, everyMs: SWEEP_MS }));
 
+    await system({ type: 'server.started', subject: { kind: 'ca', id: ca.keyId }, details: { directory: urls.directory, httpBase } });
     logger.info({ event: 'server.started', directory: urls.directory, httpBase }, `ACME directory at ${urls.directory}`);
     return {
       directoryUrl: urls.directory,
+      dashboardUrl: `https://${hostPart}:${acmePort}${ADMIN_PREFIX}/`,
       httpBase,
       acmePort,
       httpPort,

@@ -1,11 +1,12 @@
 import type { Logger } from 'pino';
+import { SESSION_ABSOLUTE_MS, SESSION_IDLE_MS } from '../admin/session.js';
 import type { Store } from '../store/index.js';
 
 const LEASE = 'sweep';
 
 /**
  * Every `everyMs`, one instance of those sharing the store (whichever takes the lease) expires
- * orders, hands back finalizations whose instance died and drops used-up nonces.
+ * orders, hands back finalizations whose instance died and drops used-up nonces and dashboard sessions.
  */
 export function startSweeper(o: { store: Store; logger: Logger; everyMs: number }): () => void {
   const sweep = async () => {
@@ -16,7 +17,11 @@ export function startSweeper(o: { store: Store; logger: Logger; everyMs: number 
     try {
       const recovered = await o.store.orders.recoverStalled(now);
       if (recovered > 0) o.logger.warn({ event: 'order.finalizeRecovered', orders: recovered }, 'finalizations left by a stopped instance were handed back');
-      await Promise.all([o.store.orders.expire(now), o.store.nonces.purgeExpired(now)]);
+      await Promise.all([
+        o.store.orders.expire(now),
+        o.store.nonces.purgeExpired(now),
+        o.store.sessions.purge(new Date(now.getTime() - SESSION_IDLE_MS), new Date(now.getTime() - SESSION_ABSOLUTE_MS)),
+      ]);
     } finally {
       await o.store.leases.release(LEASE, token);
     }

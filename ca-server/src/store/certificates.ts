@@ -72,11 +72,14 @@ export interface CertificateRepository {
    * those revoked at or after `revokedSince`, and those that expired before `expiredBefore` left out.
    */
   revoked(q?: { issuerKeyId?: string; expiredBefore?: Date; revokedSince?: Date }): Promise<RevokedCertificate[]>;
+  /** Valid certificates whose notAfter lies in (from, until]: one indexed count (status, not_after). */
+  countExpiring(from: Date, until: Date): Promise<number>;
   /** Pulls the ARI window of valid, unexpired certificates into the past; returns how many. */
   renewNow(selection: RenewSelection, at: Date): Promise<number>;
 }
 
-interface CertificateRow {
+/** A row of the certificates table as both drivers return it. */
+export interface CertificateRow {
   serial: string;
   profile: string;
   subject: string;
@@ -128,6 +131,15 @@ export function certificateRepository(db: Knex): CertificateRepository {
         .where({ serial, status: 'valid' })
         .update({ status: 'revoked', revoked_at: toMillis(at), revocation_reason: reason });
       return changed === 1;
+    },
+
+    async countExpiring(from, until) {
+      const [row] = await table()
+        .where('status', 'valid')
+        .andWhere('not_after', '>', toMillis(from))
+        .andWhere('not_after', '<=', toMillis(until))
+        .count({ n: '*' });
+      return Number(row!.n);
     },
 
     async renewNow(selection, at) {

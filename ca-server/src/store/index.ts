@@ -45,3 +45,17 @@ export type {
   StoredAuditEntry,
 } from './audit.js';
 export type { LeaseRepository } from './leases.js';
+export {
+  CERTIFICATE_SORTS,
+  CERTIFICATE_STATES,
+  type CertificateFilter,
+  type CertificatePageQuery,
+  type CertificateSearchRepository,
+  type CertificateSort,
+  type CertificateState,
+  type CertificateSummary,
+  type ExpiryBucket,
+} from './certificate-search.js';
+export type { SessionRecord, SessionRepository, SessionStage } from './sessions.js';
+export { ROLES, UsernameTakenError } from './users.js';
+export type { NewUser, Role, User, UserRepository } from './users.js';

@@ -3,6 +3,7 @@ import { accountRepository, type AccountRepository } from './accounts.js';
 import { agentReportRepository, type AgentReportRepository } from './agent-reports.js';
 import { auditRepository, type AuditRepository } from './audit.js';
 import { certificateRepository, type CertificateRepository } from './certificates.js';
+import { certificateSearchRepository, type CertificateSearchRepository } from './certificate-search.js';
 import { crlRepository, type CrlRepository } from './crls.js';
 import { deviceRepository, type DeviceRepository } from './devices.js';
 import { eabRepository, type EabRepository } from './eab.js';
@@ -10,6 +11,8 @@ import { leaseRepository, type LeaseRepository } from './leases.js';
 import { nonceRepository, type NonceRepository } from './nonces.js';
 import { orderRepository, type OrderRepository } from './orders.js';
 import { rateLimitRepository, type RateLimitRepository } from './rate-limits.js';
+import { sessionRepository, type SessionRepository } from './sessions.js';
+import { userRepository, type UserRepository } from './users.js';
 import { connectionConfig, type Dialect, type StoreOptions } from './connection.js';
 import { migrate } from './migrate.js';
 import { dataDirSecretBox, missingSecretBox, type SecretBox } from './secret-box.js';
@@ -28,6 +31,10 @@ export interface Store {
   readonly devices: DeviceRepository;
   readonly audit: AuditRepository;
   readonly leases: LeaseRepository;
+  /** The dashboard's filtered, sorted, paged views of the certificates. */
+  readonly certificateSearch: CertificateSearchRepository;
+  readonly sessions: SessionRepository;
+  readonly users: UserRepository;
   close(): Promise<void>;
 }
 
@@ -61,6 +68,9 @@ export async function openStore(opts: StoreOptions): Promise<Store> {
     devices: deviceRepository(db),
     audit: auditRepository(db, dialect),
     leases: leaseRepository(db),
+    certificateSearch: certificateSearchRepository(db),
+    sessions: sessionRepository(db),
+    users: userRepository(db, secrets),
     close: () => db.destroy(),
   };
 }

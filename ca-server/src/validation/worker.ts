@@ -1,4 +1,6 @@
 import type { Logger } from 'pino';
+import { localSource, systemActor } from '../audit/actors.js';
+import type { AuditRecorder } from '../audit/event.js';
 import type { ChallengeWork, Store } from '../store/index.js';
 import { validateChallenge, type ValidationOptions } from './index.js';
 
@@ -6,6 +8,8 @@ export interface ValidatorOptions {
   store: Store;
   validation: ValidationOptions;
   logger: Logger;
+  /** Each result is audited before it is stored: if the trail cannot take it, the lease runs out and the validation runs again. */
+  audit: AuditRecorder;
   /** How often the store is asked for work another instance (or a restart) left. */
   pollMs?: number;
   /** Validations in flight at once on this instance. */
@@ -71,6 +75,20 @@ export function startValidator(opts: ValidatorOptions): Validator {
       const keyAuthorization = `${challenge.token}.${account.thumbprint}`;
       const identifier = authorization.wildcard ? { ...authorization.identifier, value: `*.${authorization.identifier.value}` } : authorization.identifier;
       const result = await validateChallenge(challenge.type, identifier, challenge.token, keyAuthorization, opts.validation);
+      await opts.audit.record({
+        type: 'validation.result',
+        outcome: result.ok ? 'success' : 'failure',
+        actor: systemActor(),
+        source: localSource(),
+        subject: { kind: 'authorization', id: authorization.id },
+        details: {
+          account: accountId,
+          challenge: challenge.id,
+          challengeType: challenge.type,
+          identifier: `${identifier.type}:${identifier.value}`,
+          ...(result.ok ? {} : { problem: result.problem.type, detail: result.problem.detail }),
+        },
+      });
       await opts.store.orders.finishChallenge(
         challenge.id,
         result.ok ? { status: 'valid', validatedAt: result.validatedAt } : { status: 'invalid', error: { ...result.problem, status: 403 } },

@@ -9,11 +9,13 @@ import pino from 'pino';
 import { createAcmeApp } from '../../src/acme/app.js';
 import type { AcmeContext, AcmePolicy } from '../../src/acme/context.js';
 import { acmeUrls } from '../../src/acme/urls.js';
+import { createAuditRecorder } from '../../src/audit/recorder.js';
 import { loadIssuingCa } from '../../src/pki/issuing-ca.js';
 import { loadProfiles } from '../../src/pki/profiles.js';
 import { openStore, type Store } from '../../src/store/index.js';
 import { createResolver } from '../../src/validation/index.js';
 import { startValidator } from '../../src/validation/worker.js';
+import type { MetricHooks } from '../../src/server/metrics.js';
 import { FIXTURE_PASSPHRASE, makeCaDataDir } from './ca-dir.js';
 
 export { FIXTURE_PASSPHRASE };
@@ -45,14 +47,15 @@ export interface FixtureInstance {
 /** A CA made by the real ceremony code, and the real ACME app and validator, on loopback HTTP. */
 export async function startAcmeFixture(
   policy: Partial<AcmePolicy> = {},
-  instance: FixtureInstance & Pick<AcmeContext, 'admission'> = {},
+  instance: FixtureInstance & Pick<AcmeContext, 'admission'> & { metrics?: MetricHooks } = {},
 ): Promise<AcmeFixture> {
-  const { sibling, admission } = instance;
+  const { sibling, admission, metrics } = instance;
   const dir = sibling?.dir ?? (await makeFixtureDir());
   const ca = await loadIssuingCa({ dataDir: dir, passphrase: FIXTURE_PASSPHRASE });
   const storeUrl = instance.storeUrl ?? sibling?.storeUrl;
   const store = await openStore({ dataDir: dir, ...(storeUrl ? { url: storeUrl } : {}) });
   const logger = pino({ level: 'silent' });
+  const audit = createAuditRecorder({ store, checkpoints: { ca, every: 1000 } });
 
   const responder = sibling?.responder ?? new Map<string, string>();
   const answer = (req: IncomingMessage, res: ServerResponse) => {
@@ -74,7 +77,9 @@ export async function startAcmeFixture(
   const validator = startValidator({
     store,
     logger,
+    audit,
     pollMs: 200,
+    ...(metrics ? { onResult: metrics.onValidationResult } : {}),
     validation: { resolver: createResolver(), http01Port, tlsAlpn01Port: 1, timeoutMs: 3000 },
   });
   const revoked: string[] = [];
@@ -89,12 +94,14 @@ export async function startAcmeFixture(
     urls: sibling?.acme.urls ?? acmeUrls(origin),
     httpBase: 'http://127.0.0.1:1',
     logger,
+    audit,
     now: () => new Date(),
     pokeValidator: () => validator.poke(),
     onRevoked: async (serial) => {
       revoked.push(serial);
     },
     ...(admission ? { admission } : {}),
+    ...(metrics ? { counters: metrics.counters, observe: metrics.observe } : {}),
   };
   acmeServer.on('request', createAcmeApp(acme).callback());
   return {

@@ -1,5 +1,5 @@
 import { expect } from 'vitest';
-import type { TestAcmeClient } from './acme-client.js';
+import { TestAcmeClient } from './acme-client.js';
 import { deviceCsr, type AcmeFixture } from './acme-fixture.js';
 
 /** Polls fn until done says so or ms pass; returns the last value either way. */
@@ -10,6 +10,15 @@ export async function until<T>(fn: () => Promise<T>, done: (v: T) => boolean, ms
     if (done(v) || Date.now() > end) return v;
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+/** A client with an account, registered with a fresh EAB credential of the fixture. */
+export async function registerThroughFixture(f: AcmeFixture, identifiers: string[] = []): Promise<TestAcmeClient> {
+  const c = await TestAcmeClient.create(f.directoryUrl);
+  const eab = await f.store.eab.create({ identifiers }, new Date());
+  const res = await c.register(eab, { contact: ['mailto:pacs-admin@hospital.test'] });
+  expect(res.status).toBe(201);
+  return c;
 }
 
 /** Orders, answers http-01 for every authorization through the fixture, finalizes; returns the order and the chain. */

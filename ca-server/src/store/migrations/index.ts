@@ -5,7 +5,10 @@ import * as crls from './003_crls.js';
 import * as agentReports from './004_agent_reports.js';
 import * as audit from './005_audit.js';
 import * as devices from './006_devices.js';
+import * as users from './007_users.js';
+import * as sessions from './008_sessions.js';
 import * as multiInstance from './009_multi_instance.js';
+import * as certificateListIndexes from './010_certificate_list_indexes.js';
 
 export interface NamedMigration extends Knex.Migration {
   name: string;
@@ -22,7 +25,10 @@ const migrations: readonly NamedMigration[] = [
   { name: '004_agent_reports', ...agentReports },
   { name: '005_audit', ...audit },
   { name: '006_devices', ...devices },
+  { name: '007_users', ...users },
+  { name: '008_sessions', ...sessions },
   { name: '009_multi_instance', ...multiInstance },
+  { name: '010_certificate_list_indexes', ...certificateListIndexes },
 ];
 
 /** Migrations compiled into the code, so dist/ runs them without scanning a directory. */
