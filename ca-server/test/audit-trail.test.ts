@@ -214,6 +214,16 @@ for (const backend of backends) {
       expect(result.ok && result.entries).toBe(66);
     });
 
+    it('wardcert-ca audit verify counts the unsigned entries, after the newest checkpoint or before any', async () => {
+      for (let i = 1; i <= 3; i++) await recorder.record(event(i));
+      const before = await runCa(['audit', 'verify', ...location.cli]);
+      expect(before.stdout).toBe('audit trail intact: 3 entries, 0 signed checkpoint(s); 3 entries not yet signed\n');
+      await recorder.checkpointNow();
+      await recorder.record(event(4));
+      const after = await runCa(['audit', 'verify', ...location.cli]);
+      expect(after.stdout).toBe('audit trail intact: 5 entries, 1 signed checkpoint(s) (newest at entry 4); 1 entries after it not yet signed\n');
+    });
+
     it('wardcert-ca audit verify exits 0 with a summary, and non-zero naming the first bad entry', async () => {
       await fill();
       const good = await runCa(['audit', 'verify', ...location.cli]);

@@ -43,7 +43,8 @@ async function verify(opts: StoreTargetOptions): Promise<void> {
     info(
       `audit trail intact: ${result.entries} entries, ${result.checkpoints} signed checkpoint(s)` +
         (result.checkpoints ? ` (newest at entry ${result.lastCheckpointSeq})` : '') +
-        (unsigned ? `; ${unsigned} entries after it not yet signed` : ''),
+        // With no checkpoint yet there is no "it" for the unsigned entries to follow.
+        (unsigned ? `; ${unsigned} entries ${result.checkpoints ? 'after it ' : ''}not yet signed` : ''),
     );
   } finally {
     await store.close();
