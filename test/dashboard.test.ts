@@ -117,6 +117,12 @@ describe.skipIf(!run)('the dashboard in Chromium', () => {
   it('admin: logs in with password and TOTP, enrols a device, revokes its lego certificate; CRL and OCSP agree', async () => {
     const context = await newContext();
     const page = await context.newPage();
+    // Everything the pages load comes from the dashboard's own origin, and nothing breaks its CSP.
+    const elsewhere: string[] = [];
+    const cspViolations: string[] = [];
+    const origin = new URL(info.dashboardUrl).origin;
+    page.on('request', (r) => void (new URL(r.url()).origin !== origin && elsewhere.push(r.url())));
+    page.on('console', (m) => void (/Content Security Policy/i.test(m.text()) && cspViolations.push(m.text())));
     await page.goto(info.dashboardUrl);
     await expect.poll(() => page.title(), { timeout: STEP_MS }).toContain('Sign in');
     expect(await page.getByLabel('Username').getAttribute('autocomplete')).toBe('username');
@@ -203,6 +209,8 @@ describe.skipIf(!run)('the dashboard in Chromium', () => {
     await page.getByRole('heading', { name: 'Certificates over time' }).waitFor();
     expect(await page.locator(`tr[data-serial="${serial}"]`).count()).toBe(1);
 
+    expect(elsewhere).toEqual([]);
+    expect(cspViolations).toEqual([]);
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.getByLabel('Username').waitFor();
     await page.goto(`${info.dashboardUrl}certificates`);
