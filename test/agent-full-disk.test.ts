@@ -1,10 +1,9 @@
 import { mkdir, mkdtemp, readdir, readFile, rm, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runAgent } from './helpers/agent-cli.js';
-import { startAgentCa, type AgentCa } from './helpers/agent-ca.js';
+import { startAgentCa, writeAgentConfig, type AgentCa } from './helpers/agent-ca.js';
 import { exec, serialOf } from './helpers/peers.js';
 import { runWith } from './helpers/tools.js';
 
@@ -45,15 +44,7 @@ describe.skipIf(!runWith('pebble-challtestsrv', 'openssl', 'mount', 'umount', 'd
     mounted = true;
     ca = await startAgentCa(work);
     await writeFile(join(work, 'p12.pass'), 'a password for java keystores\n', { mode: 0o600 });
-    config = join(work, 'agent.yaml');
-    await writeFile(config, stringify({
-      server: { directory: ca.qs.info.directoryUrl, trust: ca.qs.info.rootCertPath },
-      account: { eab: ca.qs.info.eab },
-      state: join(work, 'state'),
-      certificate: { identifiers: ['gw1.radiology.hospital.test', '127.0.0.1'], profile: 'dicom-node' },
-      challenge: { http01: { listen: `127.0.0.1:${ca.http01}` } },
-      output: { dir: out, p12: { passwordFile: join(work, 'p12.pass') } },
-    }));
+    config = await writeAgentConfig(ca, work, { output: { dir: out, p12: { passwordFile: join(work, 'p12.pass') } } });
     const first = await runAgent(['renew', '--config', config]);
     if (first.code !== 0) throw new Error(`no first certificate: ${first.stderr}`);
   }, TIMEOUT);

@@ -1,17 +1,16 @@
 import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { publishedIssuer } from '../agent/src/keystore/published-issuer.js';
 import { splitPem } from '../agent/src/keystore/pem.js';
 import { runAgent, startAgentDaemon } from './helpers/agent-cli.js';
-import { startAgentCa, type AgentCa } from './helpers/agent-ca.js';
+import { startAgentCa, writeAgentConfig, type AgentCa } from './helpers/agent-ca.js';
 import { CA_BIN, startQuickstart } from './helpers/quickstart.js';
 import { serialOf } from './helpers/peers.js';
 import { runWith } from './helpers/tools.js';
@@ -42,17 +41,10 @@ describe.skipIf(!runWith('pebble-challtestsrv', 'openssl'))("trust.pem follows t
     work = await mkdtemp(join(tmpdir(), 'wardcert-trust-'));
     authority = await startAgentCa(work);
     out = join(work, 'out');
-    config = join(work, 'agent.yaml');
-    await writeFile(config, stringify({
-      server: { directory: authority.qs.info.directoryUrl, trust: authority.qs.info.rootCertPath },
-      account: { eab: authority.qs.info.eab },
-      state: join(work, 'state'),
-      certificate: { identifiers: ['gw1.radiology.hospital.test', '127.0.0.1'], profile: 'dicom-node' },
-      challenge: { http01: { listen: `127.0.0.1:${authority.http01}` } },
-      output: { dir: out },
+    config = await writeAgentConfig(authority, work, {
       report: { interval: '1s' },
       hooks: [{ command: `echo "$WARDCERT_SERIAL" >> ${join(work, 'hook.log')}` }],
-    }));
+    });
     const first = await runAgent(['renew', '--config', config]);
     if (first.code !== 0) throw new Error(first.stderr);
   }, TIMEOUT);

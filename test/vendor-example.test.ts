@@ -3,10 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runAgent, startNodeProgram } from './helpers/agent-cli.js';
-import { startAgentCa, type AgentCa } from './helpers/agent-ca.js';
+import { startAgentCa, writeAgentConfig, type AgentCa } from './helpers/agent-ca.js';
 import { exec, mllpSession, serialOf, servedSerialWithoutSni, storeInOneAssociation, whenServingOtherThan, writeSampleDicom } from './helpers/peers.js';
 import { freePort, runWith } from './helpers/tools.js';
 
@@ -21,7 +20,7 @@ const GATEWAY = fileURLToPath(new URL('../examples/vendor/gateway.js', import.me
 const AE = 'VENDOR-SCP';
 const SOP_UID = '1.2.826.0.1.3680043.10.543.9.1';
 
-describe.skipIf(!runWith('pebble-challtestsrv', 'echoscu', 'storescu', 'dump2dcm', 'openssl'))('the vendor example: a DICOM SCP and an HL7 server on the agent library', () => {
+describe.skipIf(!runWith('pebble-challtestsrv', 'echoscu', 'storescu', 'dump2dcm', 'dcmdump', 'openssl'))('the vendor example: a DICOM SCP and an HL7 server on the agent library', () => {
   let work: string;
   let ca: AgentCa;
   let config: string;
@@ -38,15 +37,7 @@ describe.skipIf(!runWith('pebble-challtestsrv', 'echoscu', 'storescu', 'dump2dcm
     // DCMTK trusts only the hospital root, as a modality configured by hand would.
     await writeFile(join(work, 'ca-root.pem'), root);
     Object.assign(ports, { dicom: await freePort(), hl7: await freePort() });
-    config = join(work, 'agent.yaml');
-    await writeFile(config, stringify({
-      server: { directory: ca.qs.info.directoryUrl, trust: ca.qs.info.rootCertPath },
-      account: { eab: ca.qs.info.eab },
-      state: join(work, 'state'),
-      certificate: { identifiers: ['pacs1.radiology.hospital.test', '127.0.0.1'], profile: 'dicom-node' },
-      challenge: { http01: { listen: `127.0.0.1:${ca.http01}` } },
-      output: { dir: join(work, 'out') },
-    }));
+    config = await writeAgentConfig(ca, work, {}, ['pacs1.radiology.hospital.test', '127.0.0.1']);
     await writeSampleDicom(join(work, 'sc.dump'), join(work, 'sc.dcm'), SOP_UID);
     gateway = startNodeProgram(GATEWAY, ['--config', config, '--dicom', `127.0.0.1:${ports.dicom}`, '--hl7', `127.0.0.1:${ports.hl7}`,
       '--store', join(work, 'received'), '--ae', AE]);

@@ -80,6 +80,7 @@ export class WardcertAgent extends EventEmitter<AgentEvents> {
   private lastWarning: Date | undefined;
   private renewing: Promise<RenewOutcome> | undefined;
   private listenersStarted = false;
+  private reporting = false;
   private hl7Message: string | undefined;
   /** The issuing CA the CA publishes (caIssuers), kept in trust.pem beside the chain. */
   private publishedIssuer: string | undefined;
@@ -358,8 +359,11 @@ export class WardcertAgent extends EventEmitter<AgentEvents> {
 
   /** Every report interval: probe the fronts again and tell the CA how this device stands. */
   private async report(): Promise<void> {
-    await this.refreshTrust().catch((err: Error) => this.logger.warn({ event: 'trust.refreshFailed', err: err.message }, "could not read the CA's current issuing CA"));
+    // Probes of a dead service behind a front take their full timeout: reports must not pile up.
+    if (this.reporting) return;
+    this.reporting = true;
     try {
+      await this.refreshTrust().catch((err: Error) => this.logger.warn({ event: 'trust.refreshFailed', err: err.message }, "could not read the CA's current issuing CA"));
       if (this.current) await this.probeAll(leafOf(this.current).serialNumber.toLowerCase());
       await this.persistStatus();
       const transport = await this.connection();
@@ -367,6 +371,8 @@ export class WardcertAgent extends EventEmitter<AgentEvents> {
       if (url) await transport.post(url, this.status());
     } catch (err) {
       this.logger.warn({ event: 'report.failed', err: (err as Error).message }, 'could not report status to the CA');
+    } finally {
+      this.reporting = false;
     }
   }
 

@@ -2,6 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import { Command, InvalidArgumentError } from 'commander';
 import { crlBench } from './crl-bench.js';
+import { dashboardBench } from './dashboard-bench.js';
 import { measureCrypto } from './crypto-bench.js';
 import { runBench } from './run.js';
 
@@ -32,8 +33,14 @@ const program = new Command('bench')
   .option('--crl-seed <n>', 'instead: add n certificate records to the --wardcert-config store, sign a CRL over them, time --crl-url', count(1))
   .option('--crl-url <URL>', 'the running server\'s CRL, for --crl-seed')
   .option('--revoked-percent <n>', 'share of the seeded certificates that are revoked', count(0), 5)
+  .option('--dashboard', 'instead: time the dashboard\'s certificate list queries on the --wardcert-config store')
+  .option('--dashboard-seed <n>', 'with --dashboard: first add n certificate records like a hospital group\'s', count(0), 0)
   .action(async (o) => {
     if (o.crypto) return print(measureCrypto());
+    if (o.dashboard) {
+      if (!o.wardcertConfig) throw new InvalidArgumentError('--dashboard needs --wardcert-config');
+      return print(await dashboardBench({ wardcertConfig: o.wardcertConfig, seed: o.dashboardSeed }, progress));
+    }
     if (o.crlSeed !== undefined) {
       if (!o.wardcertConfig || !o.crlUrl) throw new InvalidArgumentError('--crl-seed needs --wardcert-config and --crl-url');
       return print(await crlBench({ wardcertConfig: o.wardcertConfig, crlUrl: o.crlUrl, count: o.crlSeed, revokedPercent: o.revokedPercent }, progress));

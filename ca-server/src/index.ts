@@ -1,5 +1,5 @@
 // The CA as a library: what the CLI and the server are built from, for scripts and tests.
-export { openStore, type Store, type StoreOptions } from './store/index.js';
+export { openStore, type CertificatePageQuery, type Store, type StoreOptions } from './store/index.js';
 export { loadIssuingCa, type IssuingCa } from './pki/issuing-ca.js';
 export { checkCsr, CsrError } from './pki/csr.js';
 export { issueLeaf, LeafPolicyError } from './pki/leaf.js';

@@ -182,6 +182,22 @@ describe('ATNA export', () => {
     expect(await atnaSpool(dir).pending()).toHaveLength(1);
   });
 
+  it('spools the events of a CLI command run with --config, for the server to send', async () => {
+    const dir = await tempDir();
+    const config = join(dir, 'ca.yaml');
+    await writeFile(config, `data: ${f.dir}\nserver: { names: [127.0.0.1] }\nacme: { allow: { ip: [127.0.0.0/8] } }\naudit: { syslog: { url: "tls://127.0.0.1:6514", trust: ${trust} } }\n`);
+    const spool = atnaSpool(f.dir);
+    const before = await spool.pending();
+    const made = await runCa(['eab', 'create', '--config', config, '--json']);
+    expect(made.code, made.stderr).toBe(0);
+    const added = (await spool.pending()).filter((n) => !before.includes(n));
+    expect(added).toHaveLength(1);
+    const frame = (await spool.read(added[0]!))!.toString('utf8');
+    expect(frame).toMatch(/^\d+ <85>1 \S+ \S+ wardcert-ca \d+ IHE\+RFC-3881 \[meta sequenceId="\d+"\] \uFEFF<\?xml/);
+    expect(frame).toContain(`ParticipantObjectID="${JSON.parse(made.stdout).kid}"`);
+    await spool.remove(added[0]!);
+  });
+
   it('reads audit.syslog from the config, naming the key of each error', async () => {
     const dir = await tempDir();
     const write = async (audit: string) => {
@@ -209,7 +225,11 @@ describe('quickstart with --audit-syslog', () => {
     await qs.stop();
     await until(async () => listener.received.some((m) => eventOf(m) === 'audit.checkpoint'));
     const events = listener.received.map(eventOf);
-    expect(events.slice(0, 2)).toEqual(['config.loaded', 'ca-key.loaded']);
+    // The demo admin and EAB are made by the quickstart command before the server starts; they are spooled too.
+    const loaded = events.indexOf('config.loaded');
+    expect(events[loaded + 1]).toBe('ca-key.loaded');
+    expect(loaded).toBeGreaterThan(0);
+    for (const m of listener.received.slice(0, loaded)) expect(m.message.AuditMessage.ActiveParticipant[0].RoleIDCode['@csd-code']).toBe('cli');
     expect(events.slice(-2)).toEqual(['server.stopped', 'audit.checkpoint']);
     expect(events).toContain('certificate.issued'); // the server's own HTTPS certificate
     const start = listener.received.find((m) => eventOf(m) === 'server.started')!;

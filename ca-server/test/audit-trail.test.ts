@@ -225,6 +225,9 @@ for (const backend of backends) {
       const broken = await runCa(['audit', 'verify', ...location.cli]);
       expect(broken.code).not.toBe(0);
       expect(broken.stderr).toBe('wardcert-ca: audit trail broken at entry 13: missing: entry 14 follows entry 12 (removed)\n');
+      const noCerts = await runCa(['audit', 'verify', '--database', location.cli.at(-1)!]);
+      expect(noCerts.code).not.toBe(0);
+      expect(noCerts.stderr).toContain('needs --data DIR or --config FILE');
     });
   });
 }

@@ -238,7 +238,7 @@ describe('wardcert-ca device', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('adds (printing the EAB credential once), lists, shows and removes', async () => {
+  it('adds (printing the EAB credential once), lists, shows, updates and removes', { timeout: 240_000 }, async () => {
     const add = await runCa([
       'device', 'add', '--data', dir, '--name', 'pacs-1', '--type', 'pacs', '--identifiers', 'pacs1.hospital.test', '.pacs.hospital.test',
       '--ae-title', 'PACS1', '--hl7-application', 'PACS', '--hl7-facility', 'RAD', '--maintenance', 'Mon-Fri 22:00-02:00', '--time-zone', 'Europe/Berlin', '--json',
@@ -275,13 +275,21 @@ describe('wardcert-ca device', () => {
     }
     expect((await runCa(['eab', 'create', '--data', dir, '--device', 'pacs-1', '--identifiers', 'x.hospital.test'])).stderr).toContain('its own identifiers apply');
 
+    // update changes what it is given and nothing else; --no-maintenance clears the window.
+    const dept = JSON.parse((await runCa(['device', 'update', '--data', dir, '--name', 'pacs-1', '--department', 'Radiology', '--ae-title', 'PACS1', '--ae-title', 'PACS1B', '--json'])).stdout);
+    expect(dept).toMatchObject({ department: 'Radiology', aeTitles: ['PACS1', 'PACS1B'], hl7Facility: 'RAD', maintenanceWindow: { start: '22:00' } });
+    const cleared = JSON.parse((await runCa(['device', 'update', '--data', dir, '--name', 'pacs-1', '--no-maintenance', '--identifiers', 'pacs1.hospital.test', '--json'])).stdout);
+    expect(cleared).toMatchObject({ maintenanceWindow: null, allowedIdentifiers: ['pacs1.hospital.test'], department: 'Radiology' });
+    expect((await runCa(['device', 'update', '--data', dir, '--name', 'pacs-1'])).stderr).toContain('nothing to change');
+    expect((await runCa(['device', 'update', '--data', dir, '--name', 'pacs-1', '--type', 'toaster'])).stderr).toContain('type:');
+
     expect((await runCa(['device', 'remove', '--data', dir, '--name', 'pacs-1'])).stdout).toContain('removed device pacs-1');
     const gone = await runCa(['device', 'show', '--data', dir, '--name', 'pacs-1']);
     expect(gone.code).not.toBe(0);
     expect(gone.stderr).toContain('no device "pacs-1"');
   });
 
-  it('refuses bad input with one clear line', async () => {
+  it('refuses bad input with one clear line', { timeout: 240_000 }, async () => {
     const cases: [string[], RegExp][] = [
       [['--name', 'a', '--type', 'toaster', '--identifiers', 'a.hospital.test'], /type:/],
       [['--name', 'a', '--type', 'other', '--identifiers', 'not a name'], /allowedIdentifiers\.0:/],

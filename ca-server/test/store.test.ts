@@ -282,7 +282,7 @@ for (const backend of backends) {
             : await store.knex('pg_indexes').where({ tablename: 'certificates' }).whereRaw('schemaname = current_schema()').pluck('indexname');
         expect(names).toEqual(
           expect.arrayContaining([
-            'certificates_not_after_idx',
+            'certificates_not_after_serial_idx',
             'certificates_status_idx',
             'certificates_spki_sha256_idx',
             'certificates_issuer_serial_idx',

@@ -211,7 +211,7 @@ describe('wardcert-ca user', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('adds with a generated password printed once, or one from a file; lists; disables', async () => {
+  it('adds with a generated password printed once, or one from a file; lists; disables', { timeout: 240_000 }, async () => {
     const add = await runCa(['user', 'add', '--data', dir, '--username', 'alice', '--role', 'admin']);
     expect(add.code, add.stderr).toBe(0);
     const password = /password: (\S+)/.exec(add.stdout)![1]!;
@@ -239,7 +239,7 @@ describe('wardcert-ca user', () => {
     }
   });
 
-  it('refuses weak passwords, unknown roles and unknown users with one clear line', async () => {
+  it('refuses weak passwords, unknown roles and unknown users with one clear line', { timeout: 240_000 }, async () => {
     await writeFile(join(dir, 'weak'), 'password1234\n');
     const cases: [string[], RegExp][] = [
       [['add', '--username', 'carol', '--role', 'viewer', '--password-file', join(dir, 'weak')], /common passwords/],
@@ -263,7 +263,7 @@ describe('quickstart', () => {
     try {
       let qs = await startQuickstart(dir, args);
       const info = qs.info as typeof qs.info & { admin: { username: string; password: string; totpSecret: string } };
-      expect(Object.keys(info).sort()).toEqual(['admin', 'configPath', 'crlUrl', 'directoryUrl', 'eab', 'ocspUrl', 'rootCertPath']);
+      expect(Object.keys(info).sort()).toEqual(['admin', 'configPath', 'crlUrl', 'dashboardUrl', 'directoryUrl', 'eab', 'ocspUrl', 'rootCertPath']);
       expect(info.admin.username).toBe('admin');
       expect(info.admin.totpSecret).toMatch(/^[A-Z2-7]{32}$/);
       await qs.stop();
@@ -273,6 +273,7 @@ describe('quickstart', () => {
       const store = await openStore({ dataDir: dir });
       try {
         expect(await store.users.count()).toBe(1);
+        expect((await store.audit.list({ types: ['user.created'] })).map((e) => e.details?.username)).toEqual(['admin']);
         const step = await checkPassword({ store }, 'admin', info.admin.password);
         expect(step).toMatchObject({ ok: true, next: 'totp' });
         expect(await checkTotp({ store }, (step as { user: { id: string } }).user.id, totpCode(info.admin.totpSecret, new Date()))).toMatchObject({ ok: true });

@@ -1,4 +1,6 @@
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { stringify } from 'yaml';
 import { startChallTestSrv, type ChallTestSrv } from '../../ca-server/test/helpers/dns-challtestsrv.js';
 import { startQuickstart, type RunningQuickstart } from './quickstart.js';
 import { freePort } from './tools.js';
@@ -35,4 +37,22 @@ export async function startAgentCa(work: string, extraArgs: string[] = []): Prom
     },
   };
   return ca;
+}
+
+/**
+ * Writes WORK/agent.yaml for an agent of this CA: its state in WORK/state, its files in WORK/out,
+ * http-01 on the CA's validation port, the demo EAB; `extra` adds or replaces top-level keys.
+ */
+export async function writeAgentConfig(ca: AgentCa, work: string, extra: Record<string, unknown> = {}, identifiers = ['gw1.radiology.hospital.test', '127.0.0.1']): Promise<string> {
+  const config = join(work, 'agent.yaml');
+  await writeFile(config, stringify({
+    server: { directory: ca.qs.info.directoryUrl, trust: ca.qs.info.rootCertPath },
+    account: { eab: ca.qs.info.eab },
+    state: join(work, 'state'),
+    certificate: { identifiers, profile: 'dicom-node' },
+    challenge: { http01: { listen: `127.0.0.1:${ca.http01}` } },
+    output: { dir: join(work, 'out') },
+    ...extra,
+  }));
+  return config;
 }

@@ -79,10 +79,22 @@ export function storeInOneAssociation(args: string[], file: string, copies: numb
   return { result, finishedAt: () => finishedAt };
 }
 
-/** Polls a TLS endpoint with new connections (no SNI) until it serves another serial than `before`; the moment it did, or 0 if `until` came first. */
+/** The serial a new TLS connection gets, in process (Node sends no SNI to an IP address, as DCMTK sends none). */
+function servedSerialInProcess(port: number): Promise<string> {
+  return new Promise((resolve) => {
+    const socket = tlsConnect({ host: '127.0.0.1', port, rejectUnauthorized: false });
+    socket.once('secureConnect', () => {
+      resolve(socket.getPeerCertificate().serialNumber?.toLowerCase() ?? '');
+      socket.destroy();
+    });
+    socket.once('error', () => resolve(''));
+  });
+}
+
+/** Polls a TLS endpoint with new connections until it serves another serial than `before`; the moment it did, or 0 if `until` came first. */
 export async function whenServingOtherThan(port: number, before: string, until: () => boolean): Promise<number> {
   while (!until()) {
-    const served = await servedSerialWithoutSni(port);
+    const served = await servedSerialInProcess(port);
     if (served && served !== before) return Date.now();
     await sleep(100);
   }

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { AuditEvent } from '../audit/event.js';
 import type { User } from '../store/index.js';
 import { bodyOf } from './body.js';
+import type { Html } from './html.js';
 import type { AdminContext } from './context.js';
 import { AdminProblem } from './problems.js';
 import { DASHBOARD_READERS } from './roles.js';
@@ -17,7 +18,7 @@ import { enrolForm, loginForm, totpForm } from './views/login.js';
 const passwordForm = z.object({ username: z.string().max(256), password: z.string().max(1024) }).loose();
 const codeForm = z.object({ code: z.string().trim().regex(/^[0-9]{6}$/, 'a code has six digits') }).loose();
 
-function page(ctx: Koa.Context, title: string, body: ReturnType<typeof loginForm>, status = 200): void {
+function page(ctx: Koa.Context, title: string, body: Html, status = 200): void {
   ctx.status = status;
   ctx.type = 'text/html; charset=utf-8';
   ctx.body = layout(title, {}, body).toString();

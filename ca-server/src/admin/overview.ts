@@ -1,4 +1,5 @@
 import { certId } from '../acme/cert-id.js';
+import { namesOfDevices } from './device-names.js';
 import type { AgentReportRecord, CertificateState, CertificateSummary, ExpiryBucket, Store } from '../store/index.js';
 
 /** An agent that has not reported for this long (three default report intervals) counts as silent. */
@@ -26,6 +27,8 @@ export interface Overview {
   silentAgents: AgentProblem[];
   failedProbes: AgentProblem[];
   timeline: { bucketHours: number; buckets: ExpiryBucket[] };
+  /** Inventory names of the devices named above, by id. */
+  deviceNames: Record<string, string>;
 }
 
 interface ReportShape {
@@ -56,13 +59,19 @@ export async function computeOverview(store: Store, now: Date): Promise<Overview
     store.certificateSearch.expiryBuckets(now, new Date(now.getTime() + TIMELINE_MS), TIMELINE_BUCKET_MS),
   ]);
   const problems = reports.map(agentProblem);
+  const failingAgents = problems.filter((p) => p.lastError !== null).slice(0, LIST_LIMIT);
+  const overdue = await notReplaced(store, pastPoint);
+  const silentAgents = problems.filter((p) => now.getTime() - Date.parse(p.receivedAt) > SILENT_AFTER_MS).slice(0, LIST_LIMIT);
+  const failedProbes = problems.filter((p) => p.failedListeners.length > 0).slice(0, LIST_LIMIT);
+  const named = [...failingAgents, ...overdue, ...silentAgents, ...failedProbes].map((x) => x.deviceId);
   return {
     generatedAt: now.toISOString(),
     counts,
-    failingRenewals: { agents: problems.filter((p) => p.lastError !== null).slice(0, LIST_LIMIT), overdue: await notReplaced(store, pastPoint) },
-    silentAgents: problems.filter((p) => now.getTime() - Date.parse(p.receivedAt) > SILENT_AFTER_MS).slice(0, LIST_LIMIT),
-    failedProbes: problems.filter((p) => p.failedListeners.length > 0).slice(0, LIST_LIMIT),
+    failingRenewals: { agents: failingAgents, overdue },
+    silentAgents,
+    failedProbes,
     timeline: { bucketHours: TIMELINE_BUCKET_MS / 3_600_000, buckets },
+    deviceNames: Object.fromEntries(await namesOfDevices(store, named)),
   };
 }
 

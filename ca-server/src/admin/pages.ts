@@ -3,6 +3,7 @@ import { queryOf } from './body.js';
 import { certificateQuerySchema, toPageQuery } from './certificate-query.js';
 import type { AdminContext } from './context.js';
 import type { Html } from './html.js';
+import { namesOfDevices } from './device-names.js';
 import { computeOverview } from './overview.js';
 import { CERTIFICATE_OPERATORS } from './roles.js';
 import { signedIn } from './signed-in.js';
@@ -31,7 +32,8 @@ export async function certificatesPage(admin: AdminContext, ctx: Koa.Context): P
   const params = queryOf(ctx, certificateQuerySchema);
   const now = admin.now();
   const { total, items } = await admin.store.certificateSearch.page(toPageQuery(params), now);
-  render(ctx, 'Certificates', 'Certificates', certificatesBody({ params, total, items, now, canOperate: canOperate(ctx), profiles: admin.profiles }));
+  const deviceNames = await namesOfDevices(admin.store, items.map((c) => c.deviceId));
+  render(ctx, 'Certificates', 'Certificates', certificatesBody({ params, total, items, now, canOperate: canOperate(ctx), profiles: admin.profiles, deviceNames }));
 }
 
 export async function devicesPage(admin: AdminContext, ctx: Koa.Context): Promise<void> {

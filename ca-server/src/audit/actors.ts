@@ -7,7 +7,7 @@ export function systemActor(): AuditActor {
 }
 
 /** The operator who ran a CLI command, by login name on this machine. */
-export function cliActor(): AuditActor {
+export function operatorActor(): AuditActor {
   let name: string;
   try {
     name = userInfo().username;

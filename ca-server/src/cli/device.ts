@@ -1,31 +1,37 @@
 import type { Command } from 'commander';
 import { describeMaintenanceWindow, parseMaintenanceWindow } from '../policy/maintenance-window.js';
-import { addDevice, listDevices, removeDevice, showDevice } from '../policy/devices.js';
-import type { ServiceDeps } from '../policy/service.js';
-import type { CertificateRecord, Device, Store } from '../store/index.js';
+import { addDevice, listDevices, removeDevice, showDevice, updateDevice } from '../policy/devices.js';
+import type { CertificateRecord, Device } from '../store/index.js';
 import { collect } from './options.js';
 import { info, printListing } from './output.js';
-import { cliActor, cliRecorder } from './recorder.js';
+import { cliActor, withAuditedStore } from './recorder.js';
 import { storeTargetOptions, withStore, type StoreTargetOptions } from './store-target.js';
 
 export function registerDeviceCommands(program: Command): void {
   const device = program.command('device').description('the device inventory: what may enrol, which names it may hold, when it may renew');
   storeTargetOptions(
-    device
-      .command('add')
-      .description('add a device and print its one-time EAB credential (shown once)')
-      .requiredOption('--name <name>', 'unique device name, e.g. ct-scanner-2')
-      .requiredOption('--type <type>', 'modality, gateway, pacs, interface-engine or other')
-      .requiredOption('--identifiers <id...>', 'names it may order: exact names, .suffixes, CIDR blocks')
-      .option('--department <text>', 'e.g. Radiology')
-      .option('--location <text>', 'e.g. Building C, room 2.14')
-      .option('--ae-title <title>', 'a DICOM AE title of the device (repeatable)', collect, [])
-      .option('--hl7-application <name>', 'HL7 sending/receiving application (MSH-3/MSH-5)')
-      .option('--hl7-facility <name>', 'HL7 facility (MSH-4/MSH-6)')
-      .option('--maintenance <window>', 'when renewal and reloads are welcome, e.g. "Mon-Fri 12:00-14:00"')
-      .option('--time-zone <zone>', "the maintenance window's IANA time zone (default: this machine's)")
-      .option('--json', 'print {"device","eab"} as JSON'),
+    descriptionOptions(
+      device
+        .command('add')
+        .description('add a device and print its one-time EAB credential (shown once)')
+        .requiredOption('--name <name>', 'unique device name, e.g. ct-scanner-2')
+        .requiredOption('--type <type>', 'modality, gateway, pacs, interface-engine or other')
+        .requiredOption('--identifiers <id...>', 'names it may order: exact names, .suffixes, CIDR blocks'),
+    ).option('--json', 'print {"device","eab"} as JSON'),
   ).action(add);
+  storeTargetOptions(
+    descriptionOptions(
+      device
+        .command('update')
+        .description('change a device; its account follows at its next order and renewalInfo poll')
+        .requiredOption('--name <name>', 'device name or id')
+        .option('--rename <name>', 'a new unique name')
+        .option('--type <type>', 'modality, gateway, pacs, interface-engine or other')
+        .option('--identifiers <id...>', 'replace the names it may order'),
+    )
+      .option('--no-maintenance', 'remove the maintenance window')
+      .option('--json', 'print the device as JSON'),
+  ).action(update);
   storeTargetOptions(device.command('list').description('list the devices').option('--json', 'print a JSON array')).action(list);
   storeTargetOptions(
     device.command('show').description("a device with its certificates and its agent's last report").requiredOption('--name <name>', 'device name or id').option('--json', 'print JSON'),
@@ -35,37 +41,51 @@ export function registerDeviceCommands(program: Command): void {
   ).action(remove);
 }
 
-interface AddOptions extends StoreTargetOptions {
-  name: string;
-  type: string;
-  identifiers: string[];
-  department?: string;
-  location?: string;
-  aeTitle: string[];
-  hl7Application?: string;
-  hl7Facility?: string;
-  maintenance?: string;
-  timeZone?: string;
-  json?: boolean;
+/** The options that describe a device, shared by add and update. */
+function descriptionOptions(cmd: Command): Command {
+  return cmd
+    .option('--department <text>', 'e.g. Radiology')
+    .option('--location <text>', 'e.g. Building C, room 2.14')
+    .option('--ae-title <title>', 'a DICOM AE title of the device (repeatable; update replaces them all)', collect)
+    .option('--hl7-application <name>', 'HL7 sending/receiving application (MSH-3/MSH-5)')
+    .option('--hl7-facility <name>', 'HL7 facility (MSH-4/MSH-6)')
+    .option('--maintenance <window>', 'when renewal and reloads are welcome, e.g. "Mon-Fri 12:00-14:00"')
+    .option('--time-zone <zone>', "the maintenance window's IANA time zone (default: this machine's)");
 }
 
-const deps = (store: Store): ServiceDeps => ({ store, audit: cliRecorder(store) });
+interface DescriptionOptions {
+  type?: string;
+  identifiers?: string[];
+  department?: string;
+  location?: string;
+  aeTitle?: string[];
+  hl7Application?: string;
+  hl7Facility?: string;
+  /** false: --no-maintenance; true: neither flag given (commander's default beside a --no- option). */
+  maintenance?: string | boolean;
+  timeZone?: string;
+}
 
-async function add(opts: AddOptions): Promise<void> {
-  if (opts.timeZone !== undefined && opts.maintenance === undefined) throw new Error('--time-zone needs --maintenance');
+/** The service's input from what was given on the command line; what was not given stays out. */
+function describedFields(opts: DescriptionOptions): Record<string, unknown> {
+  if (opts.timeZone !== undefined && typeof opts.maintenance !== 'string') throw new Error('--time-zone needs --maintenance');
   const timeZone = opts.timeZone ?? Intl.DateTimeFormat().resolvedOptions().timeZone;
-  const input = {
-    name: opts.name,
-    type: opts.type,
-    allowedIdentifiers: opts.identifiers,
-    aeTitles: opts.aeTitle,
-    ...(opts.department !== undefined ? { department: opts.department } : {}),
-    ...(opts.location !== undefined ? { location: opts.location } : {}),
-    ...(opts.hl7Application !== undefined ? { hl7Application: opts.hl7Application } : {}),
-    ...(opts.hl7Facility !== undefined ? { hl7Facility: opts.hl7Facility } : {}),
-    ...(opts.maintenance !== undefined ? { maintenanceWindow: parseMaintenanceWindow(opts.maintenance, timeZone) } : {}),
+  const given = (value: unknown, key: string) => (value === undefined ? {} : { [key]: value });
+  return {
+    ...given(opts.type, 'type'),
+    ...given(opts.identifiers, 'allowedIdentifiers'),
+    ...given(opts.aeTitle, 'aeTitles'),
+    ...given(opts.department, 'department'),
+    ...given(opts.location, 'location'),
+    ...given(opts.hl7Application, 'hl7Application'),
+    ...given(opts.hl7Facility, 'hl7Facility'),
+    ...given(opts.maintenance === false ? null : typeof opts.maintenance === 'string' ? parseMaintenanceWindow(opts.maintenance, timeZone) : undefined, 'maintenanceWindow'),
   };
-  const { device, eab } = await withStore(opts, (store) => addDevice(deps(store), input, cliActor()));
+}
+
+async function add(opts: StoreTargetOptions & DescriptionOptions & { name: string; json?: boolean }): Promise<void> {
+  const input = { name: opts.name, ...describedFields(opts) };
+  const { device, eab } = await withAuditedStore(opts, (store, audit) => addDevice({ store, audit }, input, cliActor()));
   if (opts.json) {
     info(JSON.stringify({ device, eab }));
     return;
@@ -109,8 +129,16 @@ async function show(opts: StoreTargetOptions & { name: string; json?: boolean })
   info(report ? `agent report: received ${report.receivedAt.toISOString()} from ${report.remoteAddress ?? 'unknown'}: ${JSON.stringify(report.report)}` : 'agent report: none yet');
 }
 
+async function update(opts: StoreTargetOptions & DescriptionOptions & { name: string; rename?: string; json?: boolean }): Promise<void> {
+  const change = { ...describedFields(opts), ...(opts.rename !== undefined ? { name: opts.rename } : {}) };
+  if (Object.keys(change).length === 0) throw new Error('nothing to change: give at least one of the device options');
+  const device = await withAuditedStore(opts, (store, audit) => updateDevice({ store, audit }, opts.name, change, cliActor()));
+  if (opts.json) info(JSON.stringify(device));
+  else printDevice(device);
+}
+
 async function remove(opts: StoreTargetOptions & { name: string }): Promise<void> {
-  const device = await withStore(opts, (store) => removeDevice(deps(store), opts.name, cliActor()));
+  const device = await withAuditedStore(opts, (store, audit) => removeDevice({ store, audit }, opts.name, cliActor()));
   info(`removed device ${device.name}: its accounts can order nothing more; its certificates stay valid until revoked or expired`);
 }
 

@@ -2,8 +2,8 @@ import type { Command } from 'commander';
 import { normaliseAllowEntry } from '../acme/identifiers.js';
 import { newEnrolmentCredential } from '../policy/devices.js';
 import { info } from './output.js';
-import { cliActor, cliRecorder } from './recorder.js';
-import { storeTargetOptions, withStore, type StoreTargetOptions } from './store-target.js';
+import { cliActor, withAuditedStore } from './recorder.js';
+import { storeTargetOptions, type StoreTargetOptions } from './store-target.js';
 
 export function registerEabCommands(program: Command): void {
   const eab = program.command('eab').description('external account binding credentials (RFC 8555 s7.3.4)');
@@ -27,8 +27,7 @@ interface CreateOptions extends StoreTargetOptions {
 async function create(opts: CreateOptions): Promise<void> {
   if (opts.device !== undefined && !/^[\w.-]{1,128}$/.test(opts.device)) throw new Error('--device: letters, digits, dot, dash and underscore, at most 128');
   const identifiers = (opts.identifiers ?? []).map(normaliseAllowEntry);
-  const credential = await withStore(opts, async (store) => {
-    const audit = cliRecorder(store);
+  const credential = await withAuditedStore(opts, async (store, audit) => {
     const device = opts.device === undefined ? undefined : await store.devices.byName(opts.device);
     if (device) {
       if (identifiers.length) throw new Error(`--identifiers: device ${device.name} is in the inventory; its own identifiers apply (change them there)`);

@@ -9,11 +9,10 @@ import { exists, PRIVATE_MODE, PUBLIC_MODE, writeFileAtomic } from '../pki/files
 import { caLayout, rootLayout } from '../pki/layout.js';
 import { normaliseCidr, normaliseDnsSuffix } from '../pki/name-constraints.js';
 import { startServer } from '../server/server.js';
-import { openStore } from '../store/index.js';
 import { addUser } from '../admin/users.js';
 import { collect, integerIn } from './options.js';
 import { info, warn } from './output.js';
-import { cliActor, cliRecorder } from './recorder.js';
+import { cliActor, withAuditedStore } from './recorder.js';
 import { runUntilSignal } from './serve.js';
 
 export function registerQuickstartCommand(program: Command): void {
@@ -88,7 +87,7 @@ async function quickstart(opts: QuickstartOptions): Promise<void> {
   };
   await writeFileAtomic(configPath, `# Written by "wardcert-ca quickstart" on every start.\n${toYaml(config)}`, { mode: PUBLIC_MODE, replace: true });
 
-  const { eab, admin } = await demoCredentials(dir, opts.database, opts.eab);
+  const { eab, admin } = await demoCredentials(dir, configPath, opts.eab);
   const server = await startServer(await loadServerConfig(configPath), { allowReachableRootKey: true });
   const summary = {
     directoryUrl: server.directoryUrl,
@@ -154,27 +153,29 @@ interface DemoAdmin {
  * only, an admin with a password and an enrolled TOTP secret; later runs keep the admin that
  * quickstart.json already names.
  */
-async function demoCredentials(dir: string, database: string | undefined, withEab: boolean): Promise<{ eab?: { kid: string; hmacKey: string }; admin?: DemoAdmin }> {
+async function demoCredentials(dir: string, configPath: string, withEab: boolean): Promise<{ eab?: { kid: string; hmacKey: string }; admin?: DemoAdmin }> {
   const previous = await readFile(join(dir, 'quickstart.json'), 'utf8')
     .then((t) => JSON.parse(t) as { eab?: { kid: string }; admin?: DemoAdmin })
     .catch(() => ({}) as { eab?: { kid: string }; admin?: DemoAdmin });
-  const store = await openStore({ dataDir: dir, ...(database ? { url: database } : {}) });
-  try {
+  // Through the config, so the admin's creation also reaches the ATNA spool when one is set.
+  return withAuditedStore({ config: configPath }, async (store, audit) => {
     let eab;
     if (withEab) {
       const existing = previous.eab ? await store.eab.byKid(previous.eab.kid) : undefined;
-      const credential = existing && !existing.accountId ? existing : await store.eab.create({ deviceId: 'demo-device', identifiers: [] }, new Date());
+      let credential = existing && !existing.accountId ? existing : undefined;
+      if (!credential) {
+        credential = await store.eab.create({ deviceId: 'demo-device', identifiers: [] }, new Date());
+        await audit.record({ type: 'eab.created', outcome: 'success', ...cliActor(), subject: { kind: 'eab', id: credential.kid }, details: { device: 'demo-device' } });
+      }
       eab = { kid: credential.kid, hmacKey: credential.hmacKey };
     }
     let admin: DemoAdmin | undefined;
     if ((await store.users.count()) === 0) {
-      const made = await addUser({ store, audit: cliRecorder(store) }, { username: 'admin', role: 'admin' }, cliActor(), { enrolTotp: true });
+      const made = await addUser({ store, audit }, { username: 'admin', role: 'admin' }, cliActor(), { enrolTotp: true });
       admin = { username: made.user.username, password: made.password, totpSecret: made.totpSecret! };
     } else if (previous.admin && (await store.users.byUsername(previous.admin.username))) {
       admin = previous.admin;
     }
     return { ...(eab ? { eab } : {}), ...(admin ? { admin } : {}) };
-  } finally {
-    await store.close();
-  }
+  });
 }

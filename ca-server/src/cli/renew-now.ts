@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import type { RenewSelection } from '../store/index.js';
 import { collect } from './options.js';
 import { info } from './output.js';
-import { withAuditedStore } from './audited-store.js';
+import { cliActor, withAuditedStore } from './recorder.js';
 import { storeTargetOptions, type StoreTargetOptions } from './store-target.js';
 
 export function registerRenewNowCommand(program: Command): void {
@@ -33,9 +33,10 @@ async function renewNow(opts: RenewNowOptions): Promise<void> {
       : { all: true };
   const count = await withAuditedStore(opts, async (store, audit) => {
     const renewed = await store.certificates.renewNow(selection, new Date());
-    await audit({
+    await audit.record({
       type: 'certificate.renew-now',
       outcome: 'success',
+      ...cliActor(),
       ...('serials' in selection && selection.serials.length === 1 ? { subject: { kind: 'certificate' as const, id: selection.serials[0]! } } : {}),
       details: { ...('serials' in selection ? { serials: selection.serials } : 'profile' in selection ? { profile: selection.profile } : { all: true }), count: renewed },
     });

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { readFile } from 'node:fs/promises';
 import { addUser, disableUser, listUsers } from '../admin/users.js';
 import { info, printListing } from './output.js';
-import { cliActor, cliRecorder } from './recorder.js';
+import { cliActor, withAuditedStore } from './recorder.js';
 import { storeTargetOptions, withStore, type StoreTargetOptions } from './store-target.js';
 
 export function registerUserCommands(program: Command): void {
@@ -33,8 +33,8 @@ async function add(opts: AddOptions): Promise<void> {
         throw new Error(`cannot read the password file ${opts.passwordFile}: ${err.code ?? err.message}`);
       })).split(/\r?\n/)[0] ?? '')
     : undefined;
-  const made = await withStore(opts, (store) =>
-    addUser({ store, audit: cliRecorder(store) }, { username: opts.username, role: opts.role, ...(password !== undefined ? { password } : {}) }, cliActor()),
+  const made = await withAuditedStore(opts, (store, audit) =>
+    addUser({ store, audit }, { username: opts.username, role: opts.role, ...(password !== undefined ? { password } : {}) }, cliActor()),
   );
   if (opts.json) {
     info(JSON.stringify({ user: made.user, ...(made.generatedPassword ? { password: made.password } : {}) }));
@@ -54,6 +54,6 @@ async function list(opts: StoreTargetOptions & { json?: boolean }): Promise<void
 }
 
 async function disable(opts: StoreTargetOptions & { username: string }): Promise<void> {
-  const user = await withStore(opts, (store) => disableUser({ store, audit: cliRecorder(store) }, opts.username, cliActor()));
+  const user = await withAuditedStore(opts, (store, audit) => disableUser({ store, audit }, opts.username, cliActor()));
   info(`user ${user.username} disabled`);
 }

@@ -44,7 +44,11 @@ export interface CertificateSearchRepository {
   countByState(now: Date): Promise<Record<CertificateState, number>>;
   /** Unrevoked certificates expiring in [now, until), counted per bucket of `bucketMs`. */
   expiryBuckets(now: Date, until: Date, bucketMs: number): Promise<ExpiryBucket[]>;
-  /** Valid, unexpired certificates past five sixths of their life (the latest an ARI window ends), oldest first. */
+  /**
+   * Valid, unexpired certificates that an ACME account holds (others have no ARI-driven renewal: the
+   * CA's own, those issued by hand) and that are past five sixths of their life, the latest an ARI
+   * window ends; soonest expiry first.
+   */
   pastRenewalPoint(now: Date, limit: number): Promise<CertificateSummary[]>;
   /** Which of these ARI certIDs a later certificate names in `replaces`. */
   replacedAmong(certIds: string[]): Promise<Set<string>>;
@@ -57,7 +61,18 @@ const SUMMARY_COLUMNS = [
 
 type Row = Omit<CertificateRow, 'der' | 'spki_sha256' | 'order_id'>;
 
-const SORT_COLUMN: Record<CertificateSort, string> = { expiry: 'not_after', issued: 'issued_at', device: 'device_id', name: 'subject' };
+/** Each sort's columns, tie-breakers included, as migration 010 indexes them. */
+const SORT_COLUMNS: Record<CertificateSort, string[]> = {
+  expiry: ['not_after', 'serial'],
+  issued: ['issued_at', 'serial'],
+  device: ['device_id', 'not_after', 'serial'],
+  name: ['subject', 'not_after', 'serial'],
+};
+/**
+ * A search with at most this many matches fetches them through the narrow search index and sorts
+ * them; one with more walks the sort's index and stops at a page (matches are then dense).
+ */
+const SPARSE_SEARCH_MAX = 2000;
 const HOUR_MS = 3_600_000;
 const BATCH = 1000;
 
@@ -77,20 +92,24 @@ function applyState(query: Knex.QueryBuilder, state: CertificateState, now: Date
   if (state === 'expiring-7d') query.where('not_after', '<=', at + 7 * 24 * HOUR_MS);
 }
 
-function applyFilter(query: Knex.QueryBuilder, f: CertificateFilter, now: Date): void {
+/** Every filter but the search. */
+function applyFilter(query: Knex.QueryBuilder, f: CertificateFilter, now: Date, sqlite: boolean): void {
   if (f.state) applyState(query, f.state, now);
-  if (f.profile !== undefined) query.where('profile', f.profile);
+  // A hospital has a handful of profiles, so one matches a large share of the rows: walking the
+  // sort's index beats sorting them all, and SQLite's planner needs the unary + to see it that way.
+  if (f.profile !== undefined) query.whereRaw(sqlite ? '+profile = ?' : 'profile = ?', [f.profile]);
   if (f.deviceId !== undefined) query.where('device_id', f.deviceId);
-  if (f.search) {
-    // Names and serials are stored in lowercase, so no lower() per row; device ids are matched as typed.
-    const lower = literal(f.search.toLowerCase());
-    query.where((w) =>
-      w
-        .whereRaw("identifiers like ? escape '\\'", [`%${lower}%`])
-        .orWhereRaw("device_id like ? escape '\\'", [`%${literal(f.search!)}%`])
-        .orWhereRaw("serial like ? escape '\\'", [`${lower}%`]),
-    );
-  }
+}
+
+/** Names and serials are stored in lowercase, so no lower() per row; device ids are matched as typed. */
+function applySearch(query: Knex.QueryBuilder, search: string): void {
+  const lower = literal(search.toLowerCase());
+  query.where((w) =>
+    w
+      .whereRaw("identifiers like ? escape '\\'", [`%${lower}%`])
+      .orWhereRaw("device_id like ? escape '\\'", [`%${literal(search)}%`])
+      .orWhereRaw("serial like ? escape '\\'", [`${lower}%`]),
+  );
 }
 
 const fromRow = (r: Row): CertificateSummary => ({
@@ -112,11 +131,21 @@ const fromRow = (r: Row): CertificateSummary => ({
 });
 
 export function certificateSearchRepository(db: Knex): CertificateSearchRepository {
-  const ordered = (q: Omit<CertificatePageQuery, 'offset' | 'limit'>, now: Date) => {
-    const query = db<Row>('certificates').select(...SUMMARY_COLUMNS);
-    applyFilter(query, q, now);
-    const direction = q.descending ? 'desc' : 'asc';
-    return query.orderBy([{ column: SORT_COLUMN[q.sort], order: direction }, { column: 'serial', order: direction }]);
+  const sqlite = db.client.config.client === 'sqlite3';
+  /**
+   * The filtered set. A search either names its few matching serials (found through the narrow
+   * search index) or, when it matches many, is a condition checked while walking the sort's index.
+   */
+  const filtered = (query: Knex.QueryBuilder, f: CertificateFilter, now: Date, matches?: string[]) => {
+    applyFilter(query, f, now, sqlite);
+    if (matches) query.whereIn('serial', matches);
+    else if (f.search !== undefined) applySearch(query, f.search);
+    return query;
+  };
+  const ordered = (q: Omit<CertificatePageQuery, 'offset' | 'limit'>, now: Date, matches?: string[]) => {
+    const query = filtered(db<Row>('certificates').select(...SUMMARY_COLUMNS), q, now, matches);
+    const order = q.descending ? 'desc' : 'asc';
+    return query.orderBy(SORT_COLUMNS[q.sort].map((column) => ({ column, order })));
   };
   const count = async (build: (q: Knex.QueryBuilder) => void): Promise<number> => {
     const query = db('certificates');
@@ -124,14 +153,21 @@ export function certificateSearchRepository(db: Knex): CertificateSearchReposito
     const row = (await query.count({ n: '*' }).first()) as { n: number | string } | undefined;
     return Number(row?.n ?? 0);
   };
+  /** The serials a search matches, when there are at most SPARSE_SEARCH_MAX of them. */
+  const sparseMatches = async (search: string | undefined): Promise<string[] | undefined> => {
+    if (search === undefined) return undefined;
+    const rows = (await db('certificates').select('serial').where((w) => applySearch(w, search)).limit(SPARSE_SEARCH_MAX + 1)) as { serial: string }[];
+    return rows.length > SPARSE_SEARCH_MAX ? undefined : rows.map((r) => r.serial);
+  };
 
   return {
     async page(q, now) {
+      const matches = await sparseMatches(q.search);
       const [total, rows] = await Promise.all([
-        count((query) => applyFilter(query, q, now)),
-        ordered(q, now).offset(toCount('offset', q.offset)).limit(toCount('limit', q.limit)),
+        count((query) => filtered(query, q, now, matches)),
+        ordered(q, now, matches).offset(toCount('offset', q.offset)).limit(toCount('limit', q.limit)) as Promise<Row[]>,
       ]);
-      return { total, items: (rows as Row[]).map(fromRow) };
+      return { total, items: rows.map(fromRow) };
     },
 
     async *each(q, now) {
@@ -171,6 +207,7 @@ export function certificateSearchRepository(db: Knex): CertificateSearchReposito
         .select(...SUMMARY_COLUMNS)
         .where('status', 'valid')
         .where('not_after', '>', at)
+        .whereNotNull('account_id')
         // 6 * notBefore + 5 * life < 6 * now, kept in integers: notBefore + 5/6 of the life has passed.
         .whereRaw('not_before + 5 * not_after < 6 * cast(? as bigint)', [at])
         .orderBy('not_after')

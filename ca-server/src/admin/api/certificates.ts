@@ -22,9 +22,9 @@ export async function certificateListApi(admin: AdminContext, ctx: Koa.Context):
 
 /** The filtered set as CSV, streamed in batches; cells that a spreadsheet would run as formulas are defused. */
 export async function certificateCsv(admin: AdminContext, ctx: Koa.Context): Promise<void> {
-  const { page: _page, size: _size, ...params } = queryOf(ctx, certificateQuerySchema);
+  // The same filter and sort as the list; its page and size are ignored: the export is the whole set.
+  const query = toPageQuery(queryOf(ctx, certificateQuerySchema));
   const now = admin.now();
-  const { offset: _o, limit: _l, ...query } = toPageQuery({ ...params, page: 1, size: 1 });
   ctx.type = 'text/csv; charset=utf-8';
   ctx.set('Content-Disposition', `attachment; filename="certificates-${now.toISOString().slice(0, 10)}.csv"`);
   ctx.body = csvStream(

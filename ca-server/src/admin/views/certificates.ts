@@ -3,12 +3,12 @@ import { CERTIFICATE_STATES, type CertificateState, type CertificateSummary } fr
 import { stateOf } from '../certificate-json.js';
 import { toQueryString, type CertificateQueryParams } from '../certificate-query.js';
 import { html, type Html } from '../html.js';
-import { relative, when } from './layout.js';
+import { relative, shortWhen } from './layout.js';
 
 export const STATE_LABEL: Record<CertificateState, string> = {
   valid: 'Valid',
-  'expiring-24h': 'Expires within 24 h',
-  'expiring-7d': 'Expires within 7 days',
+  'expiring-24h': 'Expiring < 24 h',
+  'expiring-7d': 'Expiring < 7 days',
   expired: 'Expired',
   revoked: 'Revoked',
 };
@@ -45,19 +45,21 @@ export function revokeDialog(): Html {
 </dialog>`;
 }
 
-export function certificateRows(items: CertificateSummary[], now: Date, canOperate: boolean, withDevice = true): Html {
+/** Inventory names of the devices a page of certificates names, by device id. */
+export type DeviceNames = ReadonlyMap<string, string>;
+
+export function certificateRows(items: CertificateSummary[], now: Date, canOperate: boolean, deviceNames?: DeviceNames): Html {
   return html`${items.map((c) => {
     const state = stateOf(c, now);
     const name = certificateName(c);
     return html`<tr data-serial="${c.serial}">
       ${canOperate ? html`<td><input type="checkbox" name="serial" value="${c.serial}" aria-label="Select ${name}"${c.status !== 'valid' ? html` disabled` : ''}></td>` : ''}
-      <th scope="row"><span class="name">${name}</span>${c.identifiers.length > 1 ? html` <span class="muted">+${c.identifiers.length - 1}</span>` : ''}</th>
-      <td><code class="serial" title="${c.serial}">${c.serial.slice(0, 12)}…</code></td>
-      ${withDevice ? html`<td>${c.deviceId ? html`<a href="/admin/devices/${encodeURIComponent(c.deviceId)}">${c.deviceId}</a>` : html`<span class="muted">–</span>`}</td>` : ''}
-      <td>${c.profile}</td>
+      <th scope="row"><span class="name">${name}</span>${c.identifiers.length > 1 ? html` <span class="muted">+${c.identifiers.length - 1}</span>` : ''}<br><code class="serial" title="${c.serial}">${c.serial.slice(0, 16)}${c.serial.length > 16 ? '…' : ''}</code></th>
+      ${deviceNames ? html`<td class="nowrap">${c.deviceId ? html`<a href="/admin/devices/${encodeURIComponent(c.deviceId)}">${deviceNames.get(c.deviceId) ?? c.deviceId}</a>` : html`<span class="muted">–</span>`}</td>` : ''}
+      <td class="nowrap">${c.profile}</td>
       <td data-state>${stateBadge(state)}${c.revocationReason !== null ? html` <span class="muted">${REVOCATION_REASONS[c.revocationReason]}</span>` : ''}</td>
-      <td><time datetime="${c.notAfter.toISOString()}">${when(c.notAfter)}</time> <span class="muted">${relative(c.notAfter, now)}</span></td>
-      <td><time datetime="${c.issuedAt.toISOString()}">${when(c.issuedAt)}</time></td>
+      <td><time datetime="${c.notAfter.toISOString()}">${shortWhen(c.notAfter)}</time><br><span class="muted small">${relative(c.notAfter, now)}</span></td>
+      <td><time datetime="${c.issuedAt.toISOString()}">${shortWhen(c.issuedAt)}</time></td>
       ${canOperate ? html`<td>${c.status === 'valid' ? html`<button type="button" class="small danger" data-revoke="${c.serial}" data-name="${name}">Revoke</button>` : ''}</td>` : ''}
     </tr>`;
   })}`;
@@ -66,8 +68,8 @@ export function certificateRows(items: CertificateSummary[], now: Date, canOpera
 export function certificateHead(canOperate: boolean, withDevice = true): Html {
   return html`<tr>
     ${canOperate ? html`<th scope="col"><span class="visually-hidden">Select</span></th>` : ''}
-    <th scope="col">Name</th><th scope="col">Serial</th>${withDevice ? html`<th scope="col">Device</th>` : ''}<th scope="col">Profile</th>
-    <th scope="col">State</th><th scope="col">Expires</th><th scope="col">Issued</th>
+    <th scope="col">Name and serial</th>${withDevice ? html`<th scope="col">Device</th>` : ''}<th scope="col">Profile</th>
+    <th scope="col">State</th><th scope="col">Expires (UTC)</th><th scope="col">Issued (UTC)</th>
     ${canOperate ? html`<th scope="col"><span class="visually-hidden">Actions</span></th>` : ''}
   </tr>`;
 }
@@ -79,6 +81,7 @@ export function certificatesBody(o: {
   now: Date;
   canOperate: boolean;
   profiles: string[];
+  deviceNames: DeviceNames;
 }): Html {
   const { params: p } = o;
   const pages = Math.max(1, Math.ceil(o.total / p.size));
@@ -106,7 +109,7 @@ export function certificatesBody(o: {
 <table class="data" id="certificates" aria-describedby="list-summary">
   <caption class="visually-hidden">Certificates, sorted by ${SORT_LABEL[p.sort]} ${p.order === 'asc' ? 'ascending' : 'descending'}</caption>
   <thead>${certificateHead(o.canOperate)}</thead>
-  <tbody>${certificateRows(o.items, o.now, o.canOperate)}</tbody>
+  <tbody>${certificateRows(o.items, o.now, o.canOperate, o.deviceNames)}</tbody>
 </table>
 </div>
 <nav class="pager" aria-label="Pages">

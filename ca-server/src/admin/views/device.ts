@@ -26,17 +26,19 @@ function historyChart(all: CertificateSummary[], now: Date): Html {
   const from = Math.min(...certs.map((c) => c.notBefore.getTime()));
   const to = Math.max(now.getTime(), ...certs.map((c) => c.notAfter.getTime()));
   const x = (t: number) => LEFT + ((t - from) / Math.max(1, to - from)) * (WIDTH - LEFT - 10);
-  const height = certs.length * ROW + 30;
+  const top = 18;
+  const height = top + certs.length * ROW + 26;
   return html`
 <svg viewBox="0 0 ${WIDTH} ${height}" class="chart history" role="img" aria-labelledby="history-title">
   <title id="history-title">Validity of this device's last ${certs.length} certificates, oldest at the top; the vertical line is now</title>
   ${certs.map((c, i) => {
-    const y = 8 + i * ROW;
+    const y = top + i * ROW;
     return html`<text class="axis" x="4" y="${y + 13}">${c.serial.slice(0, 8)}… ${certificateName(c).slice(0, 14)}</text><rect class="span ${stateOf(c, now)}" x="${x(c.notBefore.getTime()).toFixed(1)}" y="${y}" width="${Math.max(2, x(c.notAfter.getTime()) - x(c.notBefore.getTime())).toFixed(1)}" height="${ROW - 8}" rx="3"><title>${c.serial}: ${when(c.notBefore)} to ${when(c.notAfter)}</title></rect>`;
   })}
-  <line class="now" x1="${x(now.getTime()).toFixed(1)}" x2="${x(now.getTime()).toFixed(1)}" y1="0" y2="${height - 22}"></line>
-  <text class="axis" x="${x(now.getTime()).toFixed(1)}" y="${height - 8}" text-anchor="middle">now</text>
-  <text class="axis" x="${LEFT}" y="${height - 8}">${when(new Date(from))}</text>
+  <line class="now" x1="${x(now.getTime()).toFixed(1)}" x2="${x(now.getTime()).toFixed(1)}" y1="${top - 4}" y2="${height - 22}"></line>
+  <text class="axis" x="${x(now.getTime()).toFixed(1)}" y="${top - 7}" text-anchor="middle">now</text>
+  <text class="axis" x="${LEFT}" y="${height - 6}">${when(new Date(from))}</text>
+  <text class="axis" x="${WIDTH - 10}" y="${height - 6}" text-anchor="end">${when(new Date(to))}</text>
 </svg>`;
 }
 
@@ -91,7 +93,7 @@ export function deviceBody(v: DeviceDetails, canOperate: boolean, now: Date): Ht
     ? html`<div class="table-wrap"><table class="data" id="certificates">
     <caption class="visually-hidden">Certificates of this device, newest first</caption>
     <thead>${certificateHead(canOperate, false)}</thead>
-    <tbody>${certificateRows(certificates, now, canOperate, false)}</tbody>
+    <tbody>${certificateRows(certificates, now, canOperate)}</tbody>
   </table></div>`
     : html`<p class="muted">No certificate has been issued to this device yet.</p>`}
 </section>

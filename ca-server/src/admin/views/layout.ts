@@ -55,11 +55,10 @@ ${body}
 }
 
 /** Dates as the ward reads them: UTC, to the minute, unambiguous. */
-export const when = (d: Date | string | null | undefined): string => {
-  if (!d) return '';
-  const date = typeof d === 'string' ? new Date(d) : d;
-  return `${date.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
-};
+export const when = (d: Date | string | null | undefined): string => (d ? `${shortWhen(d)} UTC` : '');
+
+/** The same without the zone, for table cells under a heading that names it. */
+export const shortWhen = (d: Date | string): string => (typeof d === 'string' ? new Date(d) : d).toISOString().slice(0, 16).replace('T', ' ');
 
 /** "in 3 h", "2 d ago": how far a moment is from now. */
 export function relative(d: Date, now: Date): string {

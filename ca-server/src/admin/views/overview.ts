@@ -11,7 +11,6 @@ const STATE_CARDS: { key: keyof Overview['counts']; label: string; tone: string 
   { key: 'revoked', label: 'Revoked', tone: 'muted' },
 ];
 
-const deviceLink = (id: string | null) => (id ? html`<a href="/admin/devices/${encodeURIComponent(id)}">${id}</a>` : html`<span class="muted">no device</span>`);
 
 function problemList(title: string, id: string, items: Html[], empty: string): Html {
   return html`
@@ -23,6 +22,8 @@ function problemList(title: string, id: string, items: Html[], empty: string): H
 
 export function overviewBody(o: Overview): Html {
   const now = new Date(o.generatedAt);
+  const deviceLink = (id: string | null) =>
+    id ? html`<a href="/admin/devices/${encodeURIComponent(id)}">${o.deviceNames[id] ?? id}</a>` : html`<span class="muted">no device</span>`;
   return html`
 <section aria-labelledby="states-h">
   <h2 id="states-h" class="visually-hidden">Certificates by state</h2>

@@ -12,7 +12,7 @@ const label = (d: Date) => `${WEEKDAY[d.getUTCDay()]} ${String(d.getUTCDate()).p
 function niceMax(max: number): number {
   if (max <= 4) return 4;
   const step = 10 ** Math.floor(Math.log10(max));
-  for (const m of [1, 2, 5, 10]) if (m * step >= max) return m * step;
+  for (const m of [1, 2, 4, 6, 8, 10]) if (m * step >= max) return m * step;
   return 10 * step;
 }
 
@@ -27,7 +27,7 @@ export function expiryTimeline(buckets: ExpiryBucket[], bucketHours: number): Ht
   const barW = plotW / Math.max(1, buckets.length);
   const y = (n: number) => PAD.top + plotH - (n / max) * plotH;
   const total = buckets.reduce((s, b) => s + b.count, 0);
-  const ticks = [0, max / 2, max];
+  const ticks = max % 2 === 0 ? [0, max / 2, max] : [0, max];
   const end = (b: ExpiryBucket) => new Date(b.start.getTime() + bucketHours * 3_600_000);
   return html`
 <figure class="timeline">
@@ -42,7 +42,8 @@ export function expiryTimeline(buckets: ExpiryBucket[], bucketHours: number): Ht
       }`;
     })}
     ${buckets.map((b, i) =>
-      b.start.getUTCHours() < bucketHours || i === 0
+      // A label where a day starts, and at the first bar unless a day starts right after it.
+      b.start.getUTCHours() < bucketHours || (i === 0 && buckets[1] && buckets[1].start.getUTCHours() >= bucketHours * 2)
         ? html`<text class="axis" x="${(PAD.left + i * barW).toFixed(1)}" y="${HEIGHT - PAD.bottom + 16}">${WEEKDAY[b.start.getUTCDay()]} ${b.start.getUTCDate()}</text>`
         : '',
     )}

@@ -8,6 +8,7 @@ import * as devices from './006_devices.js';
 import * as users from './007_users.js';
 import * as sessions from './008_sessions.js';
 import * as multiInstance from './009_multi_instance.js';
+import * as certificateListIndexes from './010_certificate_list_indexes.js';
 
 export interface NamedMigration extends Knex.Migration {
   name: string;
@@ -27,6 +28,7 @@ const migrations: readonly NamedMigration[] = [
   { name: '007_users', ...users },
   { name: '008_sessions', ...sessions },
   { name: '009_multi_instance', ...multiInstance },
+  { name: '010_certificate_list_indexes', ...certificateListIndexes },
 ];
 
 /** Migrations compiled into the code, so dist/ runs them without scanning a directory. */
