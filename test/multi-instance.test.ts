@@ -196,6 +196,14 @@ describe.skipIf(!enabled)('two serve instances on one PostgreSQL database behind
       expect(Number(open.expires_at)).toBeGreaterThan(Date.now());
     }
 
+    // The audit trail both instances appended to is one unbroken chain, and names every certificate
+    // handed out once (a signature the killed instance made but never stored may be named too).
+    const issuedEvents = (await db('audit_entries').where({ type: 'certificate.issued' }).select('subject_id')).map((r) => r.subject_id as string);
+    for (const serial of downloaded) expect(issuedEvents.filter((s) => s === serial)).toHaveLength(1);
+    const verified = await runCa(['audit', 'verify', '--config', join(work, 'etc/ca2.yaml')]);
+    expect(verified.code, verified.stderr).toBe(0);
+    expect(`${verified.stdout}${verified.stderr}`).toContain('audit trail intact');
+
     // The survivor answers for the CA: CRL and OCSP through the balancer.
     const crl = await fetch(`http://127.0.0.1:${ports.lbHttp}/crl/intermediate.crl`);
     expect(crl.status).toBe(200);

@@ -20,7 +20,7 @@ const GATEWAY = fileURLToPath(new URL('../examples/vendor/gateway.js', import.me
 const AE = 'VENDOR-SCP';
 const SOP_UID = '1.2.826.0.1.3680043.10.543.9.1';
 
-describe.skipIf(!runWith('pebble-challtestsrv', 'echoscu', 'storescu', 'dump2dcm', 'openssl'))('the vendor example: a DICOM SCP and an HL7 server on the agent library', () => {
+describe.skipIf(!runWith('pebble-challtestsrv', 'echoscu', 'storescu', 'dump2dcm', 'dcmdump', 'openssl'))('the vendor example: a DICOM SCP and an HL7 server on the agent library', () => {
   let work: string;
   let ca: AgentCa;
   let config: string;

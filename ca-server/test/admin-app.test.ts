@@ -229,6 +229,23 @@ describe('logins', () => {
     expect(entries.some((e) => e.actor.name === 'new-operator' && e.outcome === 'success' && e.source === '127.0.0.1')).toBe(true);
   });
 
+  it('lets a signed-in viewer enrol TOTP, which its next login then asks for', async () => {
+    const deps = { store, audit: createAuditRecorder({ store }), now: () => new Date(clock) };
+    await addUser(deps, { username: 'careful-viewer', role: 'viewer', password: PASSWORD }, { actor: { kind: 'cli', id: 'test' } });
+    const who = await login('careful-viewer');
+    expect((await call('GET', '/admin/overview', who)).text).toContain('Set up two-factor sign-in');
+    const page = await call('GET', '/admin/login/enrol', who);
+    expect(page.status).toBe(200);
+    expect(page.text).not.toContain('Your role signs in with a second factor');
+    const secret = /<code class="secret">([A-Z2-7 ]+)<\/code>/.exec(page.text)![1]!.replaceAll(' ', '');
+    const done = await call('POST', '/admin/login/enrol', { cookie: who.cookie }, { _csrf: who.csrf, code: totpCode(secret, new Date(clock)) }, true);
+    expect(done.status).toBe(303);
+    expect((await call('GET', '/admin/api/session', who)).status).toBe(401);
+    totpSecrets.set('careful-viewer', secret);
+    const again = await login('careful-viewer');
+    expect((await call('GET', '/admin/overview', again)).text).not.toContain('Set up two-factor sign-in');
+  });
+
   it('locks an account with a growing delay after failed attempts, audits it, and lets it in once the delay passed', async () => {
     const deps = { store, audit: createAuditRecorder({ store }), now: () => new Date(clock) };
     await addUser(deps, { username: 'lock-me', role: 'viewer', password: PASSWORD }, { actor: { kind: 'cli', id: 'test' } });

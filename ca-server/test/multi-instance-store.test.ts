@@ -106,11 +106,12 @@ describe.skipIf(!runPostgresTests)('several instances on one PostgreSQL database
 
   it('hands back the order of an instance that died mid-finalization, and never lets it finish afterwards', async () => {
     const id = await readyOrder(a);
-    const dead = (await a.orders.beginFinalize(id, now(), later(150)))!;
-    expect(await b.orders.recoverStalled(now(), id)).toBe(0); // its deadline has not passed
-    expect(await b.orders.beginFinalize(id, now(), later(10_000))).toBeUndefined();
-    await new Promise((r) => setTimeout(r, 200));
-    expect(await b.orders.recoverStalled(now(), id)).toBe(1);
+    // Times are passed in, so a loaded machine cannot make a deadline pass early.
+    const t0 = Date.now();
+    const dead = (await a.orders.beginFinalize(id, new Date(t0), new Date(t0 + 10_000)))!;
+    expect(await b.orders.recoverStalled(new Date(t0 + 9_999), id)).toBe(0); // its deadline has not passed
+    expect(await b.orders.beginFinalize(id, new Date(t0 + 9_999), later(10_000))).toBeUndefined();
+    expect(await b.orders.recoverStalled(new Date(t0 + 10_001), id)).toBe(1);
     expect((await b.orders.byId(id))!.status).toBe('ready');
     const token = (await b.orders.beginFinalize(id, now(), later(10_000)))!;
     // The "dead" instance was only slow: its certificate is refused, and nothing of it is stored.
@@ -150,14 +151,14 @@ describe.skipIf(!runPostgresTests)('several instances on one PostgreSQL database
       expect(await a.orders.startChallenge(id)).toBe(true);
       challenges.push(id);
     }
-    const [fromA, fromB] = await Promise.all([a.orders.claimChallenges(now(), 300, 30), b.orders.claimChallenges(now(), 300, 30)]);
+    const t0 = Date.now();
+    const [fromA, fromB] = await Promise.all([a.orders.claimChallenges(new Date(t0), 1000, 30), b.orders.claimChallenges(new Date(t0), 1000, 30)]);
     const ids = [...fromA, ...fromB].map((w) => w.challenge.id);
     expect(new Set(ids).size).toBe(ids.length);
     expect(ids.sort()).toEqual([...challenges].sort());
     // Both "died": nothing is handed out again before the leases run out, everything after.
-    expect(await b.orders.claimChallenges(now(), 300, 100)).toHaveLength(0);
-    await new Promise((r) => setTimeout(r, 350));
-    expect(await b.orders.claimChallenges(now(), 60_000, 100)).toHaveLength(40);
+    expect(await b.orders.claimChallenges(new Date(t0 + 999), 1000, 100)).toHaveLength(0);
+    expect(await b.orders.claimChallenges(new Date(t0 + 1001), 60_000, 100)).toHaveLength(40);
   });
 
   it('makes an order ready when its authorizations finish at the same moment on two instances', async () => {
@@ -178,12 +179,12 @@ describe.skipIf(!runPostgresTests)('several instances on one PostgreSQL database
       const tokens = await Promise.all([a.leases.acquire(`l${i}`, now(), later(10_000)), b.leases.acquire(`l${i}`, now(), later(10_000))]);
       expect(tokens.filter((t) => t !== undefined)).toHaveLength(1);
     }
-    const held = (await a.leases.acquire('short', now(), later(100)))!;
-    expect(await b.leases.acquire('short', now(), later(100))).toBeUndefined();
+    const t0 = Date.now();
+    const held = (await a.leases.acquire('short', new Date(t0), new Date(t0 + 100)))!;
+    expect(await b.leases.acquire('short', new Date(t0 + 99), new Date(t0 + 199))).toBeUndefined();
     await b.leases.release('short', 'not-the-token');
-    expect(await b.leases.acquire('short', now(), later(100))).toBeUndefined();
-    await new Promise((r) => setTimeout(r, 150));
-    const taken = await b.leases.acquire('short', now(), later(10_000));
+    expect(await b.leases.acquire('short', new Date(t0 + 99), new Date(t0 + 199))).toBeUndefined();
+    const taken = await b.leases.acquire('short', new Date(t0 + 101), later(10_000));
     expect(taken).toBeDefined();
     await a.leases.release('short', held); // the dead holder's late release leaves the new lease alone
     expect(await a.leases.acquire('short', now(), later(10_000))).toBeUndefined();
@@ -191,20 +192,21 @@ describe.skipIf(!runPostgresTests)('several instances on one PostgreSQL database
     expect(await a.leases.acquire('short', now(), later(10_000))).toBeDefined();
   });
 
-  it('sweeps on one instance at a time, and on the other once a dead sweeper\'s lease runs out', async () => {
+  it('sweeps on one instance at a time, and on the other once a dead sweeper\'s lease runs out', { timeout: 30_000 }, async () => {
     const stale = await readyOrder(a);
     await a.orders.beginFinalize(stale, now(), later(-1));
     const expired = (await order(a, ['old.hospital.test'])).order.id;
     await a.knex('orders').where({ id: expired }).update({ expires_at: Date.now() - 1 });
     // An instance that died while sweeping: its lease holds the others off until it runs out.
-    expect(await a.leases.acquire('sweep', now(), later(600))).toBeDefined();
+    expect(await a.leases.acquire('sweep', now(), later(3000))).toBeDefined();
     const logger = pino({ level: 'silent' });
     const stops = [startSweeper({ store: a, logger, everyMs: 100 }), startSweeper({ store: b, logger, everyMs: 100 })];
     try {
-      await new Promise((r) => setTimeout(r, 350));
+      await new Promise((r) => setTimeout(r, 500));
       expect((await a.orders.byId(stale))!.status).toBe('processing');
       expect((await a.orders.byId(expired))!.status).toBe('pending');
-      await new Promise((r) => setTimeout(r, 700));
+      const deadline = Date.now() + 15_000;
+      while ((await a.orders.byId(expired))!.status === 'pending' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
       expect((await a.orders.byId(stale))!.status).toBe('ready');
       expect((await a.orders.byId(expired))!.status).toBe('invalid');
     } finally {

@@ -133,14 +133,14 @@ describe.skipIf(!runPostgresTests)('two ACME instances on one PostgreSQL databas
     const order = await readyOrder(c, '127.0.0.3');
     const id = order.url.split('/').pop()!;
     // What a SIGKILL between 'processing' and 'valid' leaves: the order held, with a short deadline.
-    expect(await a.store.orders.beginFinalize(id, new Date(), new Date(Date.now() + 2000))).toBeDefined();
+    expect(await a.store.orders.beginFinalize(id, new Date(), new Date(Date.now() + 4000))).toBeDefined();
     const early = await via(b, c, order.finalize, { csr: order.csr });
     expect(early.status).toBe(403);
     expect(early.body.type).toBe(`${ERR}orderNotReady`);
     const polling = await via(b, c, order.url, undefined);
     expect(polling.body.status).toBe('processing');
     expect(polling.headers.get('retry-after')).toBe('1');
-    const ready = await until(() => via(b, c, order.url, undefined), (r) => r.body.status !== 'processing', 10_000);
+    const ready = await until(() => via(b, c, order.url, undefined), (r) => r.body.status !== 'processing', 15_000);
     expect(ready.body.status).toBe('ready');
     const fin = await via(b, c, order.finalize, { csr: order.csr });
     expect(fin.status, JSON.stringify(fin.body)).toBe(200);

@@ -1,10 +1,12 @@
+import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /**
  * ATNA messages waiting for the Audit Record Repository, one file per appended batch, in the data
  * directory. A file is complete before it appears (written, synced, then renamed), and its name is
- * the batch's first sequence number, so a plain sorted listing is the order to send in.
+ * the batch's first sequence number, so a plain sorted listing is the order to send in (a random
+ * tail keeps a file of another database's chain, still unsent, from ever being overwritten).
  */
 export interface AtnaSpool {
   readonly dir: string;
@@ -27,8 +29,8 @@ export function atnaSpool(dataDir: string): AtnaSpool {
     dir,
     async put(firstSeq, frames) {
       await ensureDir();
-      const name = `${String(firstSeq).padStart(16, '0')}${SUFFIX}`;
-      const tmp = join(dir, `.${name}.${process.pid}.tmp`);
+      const name = `${String(firstSeq).padStart(16, '0')}-${randomBytes(6).toString('hex')}${SUFFIX}`;
+      const tmp = join(dir, `.${name}.tmp`);
       const file = await open(tmp, 'w', 0o600);
       try {
         await file.writeFile(frames);

@@ -1,12 +1,13 @@
-import type { AuditEvent, AuditRecorder } from '../audit/event.js';
+import type { AuditRecorder } from '../audit/event.js';
 import { localSource, operatorActor } from '../audit/actors.js';
 import { atnaSpoolWriter } from '../audit/atna-export.js';
 import { createAuditRecorder } from '../audit/recorder.js';
+import type { Acting } from '../policy/service.js';
 import { openStore, type Store } from '../store/index.js';
 import { resolveStoreTarget, type StoreTarget, type StoreTargetOptions } from './store-target.js';
 
-/** The operator at this terminal, as the audit trail names them. */
-export function cliActor(): { actor: AuditEvent['actor']; source: string } {
+/** The operator at this terminal, and this machine as the source, as the audit trail names them. */
+export function cliActor(): Acting {
   return { actor: operatorActor(), source: localSource() };
 }
 
