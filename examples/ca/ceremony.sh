@@ -6,7 +6,9 @@
 set -euo pipefail
 root=${1:?root directory (removable media)}
 data=${2:?CA data directory}
-ca() { npx --no wardcert-ca "$@"; }
+# The checkout this script lives in, so it runs from any directory (npx alone looks only upwards of it).
+repo=$(cd "$(dirname "$0")/../.." && pwd)
+ca() { "$repo/node_modules/.bin/wardcert-ca" "$@"; }
 
 ca root init --dir "$root" --subject "CN=Example Hospital Root CA,O=Example Hospital" --algorithm ecdsa-p384 --years 20
 ca intermediate request --data "$data" --subject "CN=Example Hospital Device CA,O=Example Hospital" --algorithm ecdsa-p384
