@@ -117,10 +117,17 @@ describe.skipIf(!run)('the dashboard in Chromium', () => {
   it('admin: logs in with password and TOTP, enrols a device, revokes its lego certificate; CRL and OCSP agree', async () => {
     const context = await newContext();
     const page = await context.newPage();
+    // Everything the pages load comes from the dashboard's own origin, and nothing breaks its CSP.
+    const elsewhere: string[] = [];
+    const cspViolations: string[] = [];
+    const origin = new URL(info.dashboardUrl).origin;
+    page.on('request', (r) => void (new URL(r.url()).origin !== origin && elsewhere.push(r.url())));
+    page.on('console', (m) => void (/Content Security Policy/i.test(m.text()) && cspViolations.push(m.text())));
     await page.goto(info.dashboardUrl);
     await expect.poll(() => page.title(), { timeout: STEP_MS }).toContain('Sign in');
     expect(await page.getByLabel('Username').getAttribute('autocomplete')).toBe('username');
     expect(await page.getByLabel('Password').getAttribute('autocomplete')).toBe('current-password');
+    expect(await page.locator('html').getAttribute('lang')).toBe('en');
     await shot(page, 'login');
     await login(page, info.admin.username, info.admin.password, info.admin.totpSecret);
     await page.getByRole('heading', { name: 'Overview', level: 1 }).waitFor();
@@ -176,10 +183,13 @@ describe.skipIf(!run)('the dashboard in Chromium', () => {
     await shot(page, 'certificates');
 
     await page.goto(`${info.dashboardUrl}certificates?q=${serial}`);
-    await row.getByRole('button', { name: 'Revoke' }).click();
+    // By keyboard only: Enter on the row's button opens the dialog with the reason focused.
+    await row.getByRole('button', { name: 'Revoke' }).press('Enter');
     const dialog = page.getByRole('dialog');
-    await dialog.getByLabel('Reason (RFC 5280)').selectOption({ label: 'keyCompromise' });
-    await dialog.getByRole('button', { name: 'Revoke' }).click();
+    const reason = dialog.getByLabel('Reason (RFC 5280)');
+    await expect.poll(() => reason.evaluate((el) => el === document.activeElement), { timeout: STEP_MS }).toBe(true);
+    await reason.selectOption({ label: 'keyCompromise' });
+    await dialog.getByRole('button', { name: 'Revoke' }).press('Enter');
     await expect.poll(() => row.locator('[data-state]').textContent(), { timeout: STEP_MS }).toContain('Revoked');
     await expect.poll(() => row.getByRole('button', { name: 'Revoke' }).count(), { timeout: STEP_MS }).toBe(0);
     await page.reload();
@@ -199,6 +209,8 @@ describe.skipIf(!run)('the dashboard in Chromium', () => {
     await page.getByRole('heading', { name: 'Certificates over time' }).waitFor();
     expect(await page.locator(`tr[data-serial="${serial}"]`).count()).toBe(1);
 
+    expect(elsewhere).toEqual([]);
+    expect(cspViolations).toEqual([]);
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.getByLabel('Username').waitFor();
     await page.goto(`${info.dashboardUrl}certificates`);
@@ -215,6 +227,9 @@ describe.skipIf(!run)('the dashboard in Chromium', () => {
     await login(page, 'ward-viewer', password);
     await page.getByRole('heading', { name: 'Overview', level: 1 }).waitFor();
     await page.goto(`${info.dashboardUrl}certificates`);
+    // The first Tab lands on the skip link, which takes keyboard users past the navigation.
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Skip to content');
     const rows = page.locator('#certificates tbody tr');
     expect(await rows.count()).toBeGreaterThan(0);
     expect(await page.getByRole('button', { name: 'Revoke' }).count()).toBe(0);

@@ -1,4 +1,5 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -281,6 +282,32 @@ describe('quickstart', () => {
         await store.close();
       }
     } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('keeps the admin it made when the first start fails (its port taken), and names it on the next run', { timeout: 120_000 }, async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'wardcert-qs-admin-'));
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const takenPort = String((taken.address() as AddressInfo).port);
+    try {
+      const failed = await runCa(['quickstart', '--data', dir, '--host', '127.0.0.1', '--port', takenPort, '--http-port', String(await freePort())]);
+      expect(failed.code).not.toBe(0);
+      expect(failed.stderr).toMatch(/EADDRINUSE/);
+      const saved = JSON.parse(await readFile(join(dir, 'quickstart.json'), 'utf8')) as { admin: { username: string; password: string } };
+      expect(saved.admin.username).toBe('admin');
+      const qs = await startQuickstart(dir, ['--host', '127.0.0.1', '--port', String(await freePort()), '--http-port', String(await freePort())]);
+      await qs.stop();
+      expect((qs.info as typeof qs.info & typeof saved).admin).toEqual(saved.admin);
+      const store = await openStore({ dataDir: dir });
+      try {
+        expect(await checkPassword({ store }, 'admin', saved.admin.password)).toMatchObject({ ok: true });
+      } finally {
+        await store.close();
+      }
+    } finally {
+      taken.close();
       await rm(dir, { recursive: true, force: true });
     }
   });

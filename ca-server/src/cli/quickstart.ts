@@ -99,15 +99,15 @@ async function quickstart(opts: QuickstartOptions): Promise<void> {
     ...(eab ? { eab } : {}),
     ...(admin ? { admin } : {}),
   };
-  await writeFileAtomic(join(dir, 'quickstart.json'), JSON.stringify(summary, null, 2) + '\n', { mode: PRIVATE_MODE, replace: true });
+  await saveSummary(dir, summary);
   info(`Wardcert quickstart is running.`);
   info(`  ACME directory: ${summary.directoryUrl}`);
   info(`  dashboard:      ${summary.dashboardUrl}`);
   info(`  trust anchor:   ${summary.rootCertPath}`);
   info(`  CRL, OCSP:      ${summary.crlUrl}  ${summary.ocspUrl}`);
   if (eab) info(`  EAB for a demo device: kid ${eab.kid}  hmacKey ${eab.hmacKey}`);
-  if (admin) info(`  dashboard admin: ${admin.username} (password and TOTP secret in quickstart.json)`);
   else warn('EAB is off (--no-eab): any client that reaches this port can register');
+  if (admin) info(`  dashboard admin: ${admin.username} (password and TOTP secret in quickstart.json)`);
   info(`  everything above is in ${join(dir, 'quickstart.json')}`);
   info(`Next: point an ACME client at the directory, e.g.`);
   info(`  REQUESTS_CA_BUNDLE=${summary.rootCertPath} certbot certonly --server ${summary.directoryUrl} --standalone -d gw1.${allowDns[0]}${eab ? ` --eab-kid ${eab.kid} --eab-hmac-key ${eab.hmacKey}` : ''}`);
@@ -142,6 +142,11 @@ async function makeDemoPki(dir: string, rootDir: string, caPassFile: string, all
   info(`made a demo root and issuing CA in ${dir}`);
 }
 
+/** quickstart.json holds the demo's secrets (EAB key, admin password): 0600. */
+function saveSummary(dir: string, summary: object): Promise<void> {
+  return writeFileAtomic(join(dir, 'quickstart.json'), JSON.stringify(summary, null, 2) + '\n', { mode: PRIVATE_MODE, replace: true });
+}
+
 interface DemoAdmin {
   username: string;
   password: string;
@@ -173,6 +178,8 @@ async function demoCredentials(dir: string, configPath: string, withEab: boolean
     if ((await store.users.count()) === 0) {
       const made = await addUser({ store, audit }, { username: 'admin', role: 'admin' }, cliActor(), { enrolTotp: true });
       admin = { username: made.user.username, password: made.password, totpSecret: made.totpSecret! };
+      // Saved at once: the password exists nowhere else, and the server may yet fail to start.
+      await saveSummary(dir, { ...previous, admin });
     } else if (previous.admin && (await store.users.byUsername(previous.admin.username))) {
       admin = previous.admin;
     }
