@@ -61,8 +61,14 @@ export function createTlsFront(spec: ListenerSpec, initial: CertificatePair, log
     client.pipe(backend);
     backend.pipe(client);
   });
+  // A peer that resets mid-handshake leaves a TLS socket that no longer knows its address; the TCP
+  // socket under it does, once asked while it was connected.
+  const peers = new WeakMap<Socket, string>();
+  server.on('connection', (raw: Socket) => peers.set(raw, `${raw.remoteAddress}:${raw.remotePort}`));
   server.on('tlsClientError', (err, socket) => {
-    logger.warn({ event: 'listener.handshakeFailed', listen: spec.listen.text, peer: `${socket.remoteAddress}:${socket.remotePort}`, err: err.message }, 'TLS handshake failed');
+    const tcp = (socket as TLSSocket & { _parent?: Socket })._parent;
+    const peer = socket.remoteAddress ? `${socket.remoteAddress}:${socket.remotePort}` : ((tcp && peers.get(tcp)) ?? 'unknown');
+    logger.warn({ event: 'listener.handshakeFailed', listen: spec.listen.text, peer, err: err.message }, 'TLS handshake failed');
   });
 
   return {
