@@ -96,7 +96,7 @@ describe('signCrl entries', () => {
     const one = { serial: '80aa01', revokedAt: new Date(Date.UTC(2026, 1, 1)), reason: 1 };
     const crl = await signCrl({
       issuer: ca.cert, key: ca.key, number: 2n, thisUpdate: now, nextUpdate: new Date(now.getTime() + DAY),
-      entries: [one, { serial: '0a', revokedAt: now, reason: 0 }, { ...one, revokedAt: now, reason: 4 }],
+      entries: [one, { serial: '0a', revokedAt: now, reason: 0 }, { ...one, revokedAt: now, reason: 4 }, { serial: '00000a', revokedAt: now, reason: 5 }],
     });
     expect(crl.entries.map((e) => [e.serialNumber, e.reason, e.revocationDate.toISOString()])).toEqual([
       ['80aa01', x509.X509CrlReason.keyCompromise, one.revokedAt.toISOString()],

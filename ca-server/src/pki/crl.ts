@@ -40,7 +40,7 @@ export interface CrlParams {
  * with every earlier one: signing here grows linearly with the revocations.
  */
 export async function signCrl(p: CrlParams): Promise<x509.X509Crl> {
-  const revoked = uniqueBySerial(p.entries).map(revokedCertificate);
+  const revoked = revokedCertificates(p.entries);
   const tbsCertList = new TBSCertList({
     version: Version.v2,
     issuer: AsnConvert.parse(p.issuer.subjectName.toArrayBuffer(), AsnName),
@@ -66,23 +66,25 @@ export async function signCrl(p: CrlParams): Promise<x509.X509Crl> {
   return new x509.X509Crl(crl);
 }
 
-/** The first entry of each serial; the store holds none twice, so this guards, once, in linear time. */
-function uniqueBySerial(entries: readonly RevokedEntry[]): RevokedEntry[] {
+/**
+ * One entry per serial, the first: the store holds none twice, so this guards, once, with a Set of
+ * the encoded serials (as the DER will carry them, whatever zero padding the hex had).
+ */
+function revokedCertificates(entries: readonly RevokedEntry[]): RevokedCertificate[] {
   const seen = new Set<string>();
-  return entries.filter((e) => {
-    const serial = e.serial.toLowerCase().replace(/^(?:00)+(?=.)/, '');
-    if (seen.has(serial)) return false;
-    seen.add(serial);
-    return true;
-  });
-}
-
-function revokedCertificate(e: RevokedEntry): RevokedCertificate {
-  return new RevokedCertificate({
-    userCertificate: positiveInteger(e.serial),
-    revocationDate: new Time(e.revokedAt),
-    ...(e.reason ? { crlEntryExtensions: [extension(id_ce_cRLReasons, new CRLReason(e.reason))] } : {}),
-  });
+  const revoked: RevokedCertificate[] = [];
+  for (const e of entries) {
+    const serial = positiveInteger(e.serial);
+    const key = Buffer.from(serial).toString('hex');
+    if (seen.has(key)) continue;
+    seen.add(key);
+    revoked.push(new RevokedCertificate({
+      userCertificate: serial,
+      revocationDate: new Time(e.revokedAt),
+      ...(e.reason ? { crlEntryExtensions: [extension(id_ce_cRLReasons, new CRLReason(e.reason))] } : {}),
+    }));
+  }
+  return revoked;
 }
 
 function extension(extnID: string, value: object): AsnExtension {
