@@ -1,6 +1,18 @@
 import 'reflect-metadata';
-import { AsnConvert } from '@peculiar/asn1-schema';
-import { CRLNumber, id_ce_cRLNumber } from '@peculiar/asn1-x509';
+import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
+import {
+  CRLNumber,
+  CRLReason,
+  CertificateList,
+  Extension as AsnExtension,
+  Name as AsnName,
+  RevokedCertificate,
+  TBSCertList,
+  Time,
+  Version,
+  id_ce_cRLNumber,
+  id_ce_cRLReasons,
+} from '@peculiar/asn1-x509';
 import * as x509 from '@peculiar/x509';
 import type { SigningKey } from './keys.js';
 import { authorityKeyId } from './ca-certificates.js';
@@ -22,27 +34,76 @@ export interface CrlParams {
   nextUpdate: Date;
 }
 
-/** A v2 CRL with CRL number and AKI, as RFC 5280 s5 requires of a conforming CA. */
+/**
+ * A v2 CRL with CRL number and AKI, as RFC 5280 s5 requires of a conforming CA. Built through
+ * @peculiar/asn1-x509 rather than X509CrlGenerator, whose duplicate check compares every entry
+ * with every earlier one: signing here grows linearly with the revocations.
+ */
 export async function signCrl(p: CrlParams): Promise<x509.X509Crl> {
-  return x509.X509CrlGenerator.create(
-    {
-      issuer: p.issuer.subjectName,
-      thisUpdate: p.thisUpdate,
-      nextUpdate: p.nextUpdate,
-      entries: p.entries.map((e) => ({
-        serialNumber: e.serial,
-        revocationDate: e.revokedAt,
-        ...(e.reason ? { reason: e.reason } : {}),
-      })),
-      extensions: [
-        authorityKeyId(p.issuer),
-        new x509.Extension(id_ce_cRLNumber, false, AsnConvert.serialize(new CRLNumber(Number(p.number)))),
-      ],
-      signingKey: p.key.privateKey,
-      signingAlgorithm: p.key.signingAlgorithm,
-    },
-    p.key.crypto,
-  );
+  const revoked = revokedCertificates(p.entries);
+  const tbsCertList = new TBSCertList({
+    version: Version.v2,
+    issuer: AsnConvert.parse(p.issuer.subjectName.toArrayBuffer(), AsnName),
+    thisUpdate: new Time(p.thisUpdate),
+    nextUpdate: new Time(p.nextUpdate),
+    // RFC 5280 s5.1.2.6: an empty list is left out, not encoded as an empty SEQUENCE.
+    ...(revoked.length ? { revokedCertificates: revoked } : {}),
+    crlExtensions: [
+      AsnConvert.parse(authorityKeyId(p.issuer).rawData, AsnExtension),
+      extension(id_ce_cRLNumber, new CRLNumber(Number(p.number))),
+    ],
+  });
+  const algorithm = { ...p.key.signingAlgorithm, ...p.key.privateKey.algorithm } as EcdsaParams | RsaPssParams;
+  tbsCertList.signature = new x509.AlgorithmProvider().toAsnAlgorithm(algorithm);
+  const tbs = AsnConvert.serialize(tbsCertList);
+  const signature = await p.key.crypto.subtle.sign(algorithm, p.key.privateKey, tbs);
+  const crl = new CertificateList({
+    tbsCertList,
+    signatureAlgorithm: tbsCertList.signature,
+    signature: asnSignature(algorithm, signature),
+  });
+  // From the structure, not its DER: parsing our own bytes again would cost as much and hit asn1js's node limit.
+  return new x509.X509Crl(crl);
+}
+
+/**
+ * One entry per serial, the first: the store holds none twice, so this guards, once, with a Set of
+ * the encoded serials (as the DER will carry them, whatever zero padding the hex had).
+ */
+function revokedCertificates(entries: readonly RevokedEntry[]): RevokedCertificate[] {
+  const seen = new Set<string>();
+  const revoked: RevokedCertificate[] = [];
+  for (const e of entries) {
+    const serial = positiveInteger(e.serial);
+    const key = Buffer.from(serial).toString('hex');
+    if (seen.has(key)) continue;
+    seen.add(key);
+    revoked.push(new RevokedCertificate({
+      userCertificate: serial,
+      revocationDate: new Time(e.revokedAt),
+      ...(e.reason ? { crlEntryExtensions: [extension(id_ce_cRLReasons, new CRLReason(e.reason))] } : {}),
+    }));
+  }
+  return revoked;
+}
+
+function extension(extnID: string, value: object): AsnExtension {
+  return new AsnExtension({ extnID, critical: false, extnValue: new OctetString(AsnConvert.serialize(value)) });
+}
+
+/** INTEGER content octets of a hex serial: no redundant leading zeros, a 0x00 before a high bit. */
+function positiveInteger(hex: string): ArrayBuffer {
+  const bytes = Buffer.from(hex.length % 2 ? `0${hex}` : hex, 'hex');
+  let start = 0;
+  while (start < bytes.length - 1 && bytes[start] === 0) start++;
+  const digits = bytes.subarray(start);
+  const octets = digits.length && digits[0]! <= 0x7f ? digits : Buffer.concat([Buffer.from([0]), digits]);
+  return new Uint8Array(octets).buffer;
+}
+
+/** The signature as X.509 encodes it: DER ECDSA-Sig-Value for ECDSA (WebCrypto gives r||s), as is for RSA-PSS. */
+function asnSignature(algorithm: EcdsaParams | RsaPssParams, signature: ArrayBuffer): ArrayBuffer {
+  return new x509.AsnEcSignatureFormatter().toAsnSignature(algorithm, signature) ?? signature;
 }
 
 /** CRLReason names as operators type them, mapped to RFC 5280 codes (7 is unused by the standard). */
