@@ -149,9 +149,9 @@ interface ChallengeRow {
 }
 
 export function orderRepository(db: Knex): OrderRepository {
-  const authzWithChallenges = async (rows: AuthzRow[], q: Knex | Knex.Transaction = db): Promise<Authorization[]> => {
+  const authzWithChallenges = async (rows: AuthzRow[]): Promise<Authorization[]> => {
     if (rows.length === 0) return [];
-    const challenges = await q<ChallengeRow>('challenges').whereIn('authz_id', rows.map((r) => r.id)).orderBy('type');
+    const challenges = await db<ChallengeRow>('challenges').whereIn('authz_id', rows.map((r) => r.id)).orderBy('type');
     return rows.map((r) => authzFromRow(r, challenges.filter((c) => c.authz_id === r.id).map(challengeFromRow)));
   };
 
@@ -173,7 +173,7 @@ export function orderRepository(db: Knex): OrderRepository {
           created_at: now.getTime(),
         };
         await trx('orders').insert(orderRow);
-        const authzRows: AuthzRow[] = [];
+        const authorizations: Authorization[] = [];
         for (const id of o.identifiers) {
           const wildcard = id.type === 'dns' && id.value.startsWith('*.');
           const row: AuthzRow = {
@@ -186,14 +186,16 @@ export function orderRepository(db: Knex): OrderRepository {
             status: 'pending',
             expires_at: o.expiresAt.getTime(),
           };
-          authzRows.push(row);
           await trx('authorizations').insert(row);
           const types = wildcard ? ['dns-01' as const] : o.challengeTypes(id);
-          await trx('challenges').insert(
-            types.map((type) => ({ id: randomId(), authz_id: row.id, type, token: randomBytes(32).toString('base64url'), status: 'pending', attempts: 0 })),
-          );
+          const challengeRows: ChallengeRow[] = types
+            .map((type) => ({ id: randomId(), authz_id: row.id, type, token: randomBytes(32).toString('base64url'), status: 'pending' as const, validated_at: null, error: null }))
+            // The rows just written are the answer, in the order a read would return them.
+            .sort((a, b) => (a.type < b.type ? -1 : a.type > b.type ? 1 : 0));
+          await trx('challenges').insert(challengeRows.map((c) => ({ ...c, attempts: 0 })));
+          authorizations.push(authzFromRow(row, challengeRows.map(challengeFromRow)));
         }
-        return { order: orderFromRow(orderRow), authorizations: await authzWithChallenges(authzRows, trx) };
+        return { order: orderFromRow(orderRow), authorizations };
       });
     },
 
@@ -243,15 +245,20 @@ export function orderRepository(db: Knex): OrderRepository {
     },
 
     async startChallenge(id) {
-      return db.transaction(async (trx) => {
-        const c = await trx<ChallengeRow>('challenges').where({ id }).first();
-        if (!c) return false;
-        // RFC 8555 s7.1.4: an authorization is decided by the first challenge tried; the others stay put.
-        const authz = await trx<AuthzRow>('authorizations').where({ id: c.authz_id, status: 'pending' }).first();
-        const tried = await trx('challenges').where({ authz_id: c.authz_id }).whereNot({ id }).whereNot({ status: 'pending' }).first();
-        if (!authz || tried) return false;
-        return (await trx('challenges').where({ id, status: 'pending' }).update({ status: 'processing', lease_until: null })) === 1;
-      });
+      // One statement with its conditions: the authorization still pending and, RFC 8555 s7.1.4, no
+      // other challenge of it tried yet (an authorization is decided by the first challenge tried).
+      const started = await db('challenges')
+        .where({ id, status: 'pending' })
+        .whereExists(db('authorizations').where('authorizations.id', db.ref('challenges.authz_id')).where('authorizations.status', 'pending').select(db.raw('1')))
+        .whereNotExists(
+          db('challenges as other')
+            .where('other.authz_id', db.ref('challenges.authz_id'))
+            .whereNot('other.id', db.ref('challenges.id'))
+            .whereNot('other.status', 'pending')
+            .select(db.raw('1')),
+        )
+        .update({ status: 'processing', lease_until: null });
+      return started === 1;
     },
 
     async countProcessingChallenges() {
