@@ -138,6 +138,8 @@ interface AuthzRow {
   expires_at: Millis;
 }
 
+const CHALLENGE_COLUMNS = ['id', 'authz_id', 'type', 'token', 'status', 'validated_at', 'error'];
+
 interface ChallengeRow {
   id: string;
   authz_id: string;
@@ -146,6 +148,13 @@ interface ChallengeRow {
   status: ChallengeStatus;
   validated_at: Millis | null;
   error: string | null;
+}
+
+/** A challenge's columns as a join beside its authorization names them (c_id, c_type, ...). */
+type PrefixedChallengeRow = { [K in keyof ChallengeRow as `c_${K}`]: ChallengeRow[K] };
+
+function unprefixed(r: PrefixedChallengeRow): ChallengeRow {
+  return { id: r.c_id, authz_id: r.c_authz_id, type: r.c_type, token: r.c_token, status: r.c_status, validated_at: r.c_validated_at, error: r.c_error };
 }
 
 export function orderRepository(db: Knex): OrderRepository {
@@ -217,8 +226,15 @@ export function orderRepository(db: Knex): OrderRepository {
     },
 
     async authorization(id) {
-      const row = await db<AuthzRow>('authorizations').where({ id }).first();
-      return row ? (await authzWithChallenges([row]))[0] : undefined;
+      // One statement: the authorization joined to its challenges, one row per challenge.
+      const rows: (AuthzRow & PrefixedChallengeRow)[] = await db('authorizations as a')
+        .leftJoin('challenges as c', 'c.authz_id', 'a.id')
+        .where('a.id', id)
+        .orderBy('c.type')
+        .select('a.*', ...CHALLENGE_COLUMNS.map((col) => `c.${col} as c_${col}`));
+      if (rows.length === 0) return undefined;
+      const challenges = rows.filter((r) => r.c_id !== null).map((r) => challengeFromRow(unprefixed(r)));
+      return authzFromRow(rows[0]!, challenges);
     },
 
     async authorizationsOf(orderId) {
@@ -275,29 +291,28 @@ export function orderRepository(db: Knex): OrderRepository {
       // One statement takes the lease. On pg, SKIP LOCKED lets racing instances each take other
       // challenges instead of queueing for the same ones; SQLite's single writer needs no lock.
       if (isPostgres(db)) due.forUpdate().skipLocked();
-      const won: { id: string }[] = await db('challenges')
+      const won: ChallengeRow[] = await db('challenges')
         .whereIn('id', due)
         .update({ lease_until: now.getTime() + leaseMs, attempts: db.raw('attempts + 1') })
-        .returning('id');
+        .returning(CHALLENGE_COLUMNS);
       const claimed: ChallengeWork[] = [];
-      for (const { id } of won) {
-        const challenge = await repo.challenge(id);
-        const authorization = challenge && (await repo.authorization(challenge.authzId));
-        if (challenge && authorization) claimed.push({ challenge, authorization, accountId: authorization.accountId });
+      for (const row of won) {
+        const challenge = challengeFromRow(row);
+        const authorization = await repo.authorization(challenge.authzId);
+        if (authorization) claimed.push({ challenge, authorization, accountId: authorization.accountId });
       }
       return claimed;
     },
 
     async finishChallenge(id, outcome) {
       await db.transaction(async (trx) => {
-        const c = await trx<ChallengeRow>('challenges').where({ id }).first();
-        if (!c) return;
         const patch =
           outcome.status === 'valid'
             ? { status: 'valid', validated_at: outcome.validatedAt.getTime(), lease_until: null }
             : { status: 'invalid', error: JSON.stringify(outcome.error), lease_until: null };
-        if ((await trx('challenges').where({ id, status: 'processing' }).update(patch)) !== 1) return;
-        const authz = await trx<AuthzRow>('authorizations').where({ id: c.authz_id }).first();
+        const [done] = await trx('challenges').where({ id, status: 'processing' }).update(patch).returning('authz_id');
+        if (!done) return;
+        const authz = await trx<AuthzRow>('authorizations').where({ id: done.authz_id }).first();
         if (!authz) return;
         // Two authorizations of one order finishing at once on two instances would each see the
         // other still pending and leave the order pending for good: the order row serialises them.
