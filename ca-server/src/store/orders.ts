@@ -78,7 +78,8 @@ export interface OrderRepository {
   create(o: NewOrder, now: Date): Promise<{ order: Order; authorizations: Authorization[] }>;
   byId(id: string): Promise<Order | undefined>;
   idsByAccount(accountId: string, limit: number, before?: Date): Promise<{ id: string; createdAt: Date }[]>;
-  authorizationIds(orderId: string): Promise<string[]>;
+  /** The order and its authorizations' ids (fixed when the order is made), in one read. */
+  withAuthorizationIds(id: string): Promise<{ order: Order; authorizationIds: string[] } | undefined>;
   authorization(id: string): Promise<Authorization | undefined>;
   authorizationsOf(orderId: string): Promise<Authorization[]>;
   deactivateAuthorization(id: string): Promise<boolean>;
@@ -220,9 +221,14 @@ export function orderRepository(db: Knex): OrderRepository {
       return rows.map((r) => ({ id: r.id, createdAt: fromMillis(r.created_at) }));
     },
 
-    async authorizationIds(orderId) {
-      const rows = await db<AuthzRow>('authorizations').where({ order_id: orderId }).orderBy('identifier_value').select('id');
-      return rows.map((r) => r.id);
+    async withAuthorizationIds(id) {
+      const rows: (OrderRow & { authz_id: string | null })[] = await db('orders as o')
+        .leftJoin('authorizations as a', 'a.order_id', 'o.id')
+        .where('o.id', id)
+        .orderBy('a.identifier_value')
+        .select('o.*', 'a.id as authz_id');
+      if (rows.length === 0) return undefined;
+      return { order: orderFromRow(rows[0]!), authorizationIds: rows.flatMap((r) => (r.authz_id === null ? [] : [r.authz_id])) };
     },
 
     async authorization(id) {
