@@ -40,6 +40,7 @@ export async function postChallenge(acme: AcmeContext, ctx: Koa.Context, id: str
   const challenge = await acme.store.orders.challenge(id);
   const authz = challenge && (await ownAuthorization(acme, challenge.authzId, req.account!.id));
   if (!challenge || !authz) throw notFound('this challenge');
+  let started = false;
   if (req.payload !== undefined) {
     if (typeof req.payload !== 'object' || req.payload === null || Array.isArray(req.payload)) {
       throw new AcmeProblem('malformed', 'a challenge response is the empty object {}');
@@ -47,13 +48,16 @@ export async function postChallenge(acme: AcmeContext, ctx: Koa.Context, id: str
     if (authz.status !== 'pending') {
       if (challenge.status === 'pending') throw new AcmeProblem('malformed', `the authorization is ${authz.status}`);
     } else if (challenge.status === 'pending') {
-      if (await acme.store.orders.startChallenge(challenge.id)) {
+      started = await acme.store.orders.startChallenge(challenge.id);
+      if (started) {
         acme.logger.info({ event: 'challenge.started', challenge: challenge.id, type: challenge.type, identifier: authz.identifier.value }, 'validation requested');
         acme.pokeValidator();
       }
     }
   }
-  const now = (await acme.store.orders.challenge(id))!;
+  // A POST-as-GET answers with what was just read, a start with the state it wrote; only a POST
+  // that changed nothing here reads again, since another request may have changed the challenge.
+  const now = started ? { ...challenge, status: 'processing' as const } : req.payload === undefined ? challenge : (await acme.store.orders.challenge(id))!;
   ctx.append('Link', `<${acme.urls.authz(authz.id)}>;rel="up"`);
   if (now.status === 'processing') ctx.set('Retry-After', '1');
   ctx.body = challengeView(now, acme.urls);

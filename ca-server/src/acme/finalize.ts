@@ -24,7 +24,7 @@ export const FINALIZE_LEASE_MS = 10_000;
 /** RFC 8555 s7.4: the CSR must name exactly the order's identifiers; issuance is immediate. */
 export async function finalize(acme: AcmeContext, ctx: Koa.Context, id: string): Promise<void> {
   const req = await authenticate(acme, ctx, 'kid');
-  const order = await currentOrder(acme, id, req.account!.id);
+  const { order, authorizationIds } = await currentOrder(acme, id, req.account!.id);
   if (order.status !== 'ready') {
     throw new AcmeProblem('orderNotReady', `the order is ${order.status}; it must be ready (all authorizations valid) to finalize`);
   }
@@ -81,5 +81,6 @@ export async function finalize(acme: AcmeContext, ctx: Koa.Context, id: string):
     'certificate issued',
   );
   ctx.set('Location', acme.urls.order(order.id));
-  ctx.body = orderView((await acme.store.orders.byId(order.id))!, await acme.store.orders.authorizationIds(order.id), acme.urls);
+  // The order as completeFinalize wrote it; no read needed.
+  ctx.body = orderView({ ...order, status: 'valid', certificateSerial: leaf.serial }, authorizationIds, acme.urls);
 }

@@ -106,25 +106,27 @@ async function checkReplaces(acme: AcmeContext, certId: string, accountId: strin
 /**
  * The order as it stands, first settling a finalization whose instance died and expiry (the
  * sweeper may not have run yet): a stalled order becomes ready again, or invalid once expired.
+ * With it, its authorizations' ids, read in the same statement.
  */
-export async function currentOrder(acme: AcmeContext, id: string, accountId: string): Promise<Order> {
-  let order = await acme.store.orders.byId(id);
-  if (!order || order.accountId !== accountId) throw notFound('this order');
+export async function currentOrder(acme: AcmeContext, id: string, accountId: string): Promise<{ order: Order; authorizationIds: string[] }> {
+  const found = await acme.store.orders.withAuthorizationIds(id);
+  if (!found || found.order.accountId !== accountId) throw notFound('this order');
+  const { order, authorizationIds } = found;
   const now = acme.now();
   const due = (order.status === 'pending' || order.status === 'ready') && order.expiresAt <= now;
   if (due || order.status === 'processing') {
     await acme.store.orders.recoverStalled(now, id);
     await acme.store.orders.expire(now, id);
-    order = (await acme.store.orders.byId(id))!;
+    return { order: (await acme.store.orders.byId(id))!, authorizationIds };
   }
-  return order;
+  return found;
 }
 
 export async function getOrder(acme: AcmeContext, ctx: Koa.Context, id: string): Promise<void> {
   const req = await authenticate(acme, ctx, 'kid');
-  const order = await currentOrder(acme, id, req.account!.id);
+  const { order, authorizationIds } = await currentOrder(acme, id, req.account!.id);
   if (order.status === 'processing') ctx.set('Retry-After', '1');
-  ctx.body = orderView(order, await acme.store.orders.authorizationIds(order.id), acme.urls);
+  ctx.body = orderView(order, authorizationIds, acme.urls);
 }
 
 /** RFC 8555 s7.1.2.1, newest first, paged with Link: rel="next". */

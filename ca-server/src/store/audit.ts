@@ -153,13 +153,13 @@ export function auditRepository(db: Knex, dialect: 'sqlite' | 'postgres'): Audit
  * Takes the chain head for this transaction. On PostgreSQL the row lock (SELECT ... FOR UPDATE)
  * makes appends of every instance wait for each other; on SQLite a no-op write first turns the
  * transaction into the database's single write transaction before anything is read, so another
- * process waits (busy_timeout) instead of reading a head that is about to change.
+ * process waits (busy_timeout) instead of reading a head that is about to change; its RETURNING
+ * reads the head in that same statement.
  */
 async function lockHead(trx: Knex.Transaction, dialect: 'sqlite' | 'postgres'): Promise<AuditHead> {
-  if (dialect === 'sqlite') await trx<HeadRow>('audit_head').where({ id: 1 }).update({ id: 1 });
-  const query = trx<HeadRow>('audit_head').where({ id: 1 }).first();
-  const row = await (dialect === 'postgres' ? query.forUpdate() : query);
-  return toHead(row!);
+  if (dialect === 'postgres') return toHead((await trx<HeadRow>('audit_head').where({ id: 1 }).first().forUpdate())!);
+  const [row] = await trx<HeadRow>('audit_head').where({ id: 1 }).update({ id: 1 }).returning(['id', 'seq', 'hash', 'checkpoint_seq']);
+  return toHead(row as HeadRow);
 }
 
 function toHead(row: HeadRow): AuditHead {

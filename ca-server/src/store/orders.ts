@@ -78,7 +78,8 @@ export interface OrderRepository {
   create(o: NewOrder, now: Date): Promise<{ order: Order; authorizations: Authorization[] }>;
   byId(id: string): Promise<Order | undefined>;
   idsByAccount(accountId: string, limit: number, before?: Date): Promise<{ id: string; createdAt: Date }[]>;
-  authorizationIds(orderId: string): Promise<string[]>;
+  /** The order and its authorizations' ids (fixed when the order is made), in one read. */
+  withAuthorizationIds(id: string): Promise<{ order: Order; authorizationIds: string[] } | undefined>;
   authorization(id: string): Promise<Authorization | undefined>;
   authorizationsOf(orderId: string): Promise<Authorization[]>;
   deactivateAuthorization(id: string): Promise<boolean>;
@@ -138,6 +139,8 @@ interface AuthzRow {
   expires_at: Millis;
 }
 
+const CHALLENGE_COLUMNS = ['id', 'authz_id', 'type', 'token', 'status', 'validated_at', 'error'];
+
 interface ChallengeRow {
   id: string;
   authz_id: string;
@@ -148,10 +151,17 @@ interface ChallengeRow {
   error: string | null;
 }
 
+/** A challenge's columns as a join beside its authorization names them (c_id, c_type, ...). */
+type PrefixedChallengeRow = { [K in keyof ChallengeRow as `c_${K}`]: ChallengeRow[K] };
+
+function unprefixed(r: PrefixedChallengeRow): ChallengeRow {
+  return { id: r.c_id, authz_id: r.c_authz_id, type: r.c_type, token: r.c_token, status: r.c_status, validated_at: r.c_validated_at, error: r.c_error };
+}
+
 export function orderRepository(db: Knex): OrderRepository {
-  const authzWithChallenges = async (rows: AuthzRow[], q: Knex | Knex.Transaction = db): Promise<Authorization[]> => {
+  const authzWithChallenges = async (rows: AuthzRow[]): Promise<Authorization[]> => {
     if (rows.length === 0) return [];
-    const challenges = await q<ChallengeRow>('challenges').whereIn('authz_id', rows.map((r) => r.id)).orderBy('type');
+    const challenges = await db<ChallengeRow>('challenges').whereIn('authz_id', rows.map((r) => r.id)).orderBy('type');
     return rows.map((r) => authzFromRow(r, challenges.filter((c) => c.authz_id === r.id).map(challengeFromRow)));
   };
 
@@ -173,7 +183,7 @@ export function orderRepository(db: Knex): OrderRepository {
           created_at: now.getTime(),
         };
         await trx('orders').insert(orderRow);
-        const authzRows: AuthzRow[] = [];
+        const authorizations: Authorization[] = [];
         for (const id of o.identifiers) {
           const wildcard = id.type === 'dns' && id.value.startsWith('*.');
           const row: AuthzRow = {
@@ -186,14 +196,16 @@ export function orderRepository(db: Knex): OrderRepository {
             status: 'pending',
             expires_at: o.expiresAt.getTime(),
           };
-          authzRows.push(row);
           await trx('authorizations').insert(row);
           const types = wildcard ? ['dns-01' as const] : o.challengeTypes(id);
-          await trx('challenges').insert(
-            types.map((type) => ({ id: randomId(), authz_id: row.id, type, token: randomBytes(32).toString('base64url'), status: 'pending', attempts: 0 })),
-          );
+          const challengeRows: ChallengeRow[] = types
+            .map((type) => ({ id: randomId(), authz_id: row.id, type, token: randomBytes(32).toString('base64url'), status: 'pending' as const, validated_at: null, error: null }))
+            // The rows just written are the answer, in the order a read would return them.
+            .sort((a, b) => (a.type < b.type ? -1 : a.type > b.type ? 1 : 0));
+          await trx('challenges').insert(challengeRows.map((c) => ({ ...c, attempts: 0 })));
+          authorizations.push(authzFromRow(row, challengeRows.map(challengeFromRow)));
         }
-        return { order: orderFromRow(orderRow), authorizations: await authzWithChallenges(authzRows, trx) };
+        return { order: orderFromRow(orderRow), authorizations };
       });
     },
 
@@ -209,14 +221,26 @@ export function orderRepository(db: Knex): OrderRepository {
       return rows.map((r) => ({ id: r.id, createdAt: fromMillis(r.created_at) }));
     },
 
-    async authorizationIds(orderId) {
-      const rows = await db<AuthzRow>('authorizations').where({ order_id: orderId }).orderBy('identifier_value').select('id');
-      return rows.map((r) => r.id);
+    async withAuthorizationIds(id) {
+      const rows: (OrderRow & { authz_id: string | null })[] = await db('orders as o')
+        .leftJoin('authorizations as a', 'a.order_id', 'o.id')
+        .where('o.id', id)
+        .orderBy('a.identifier_value')
+        .select('o.*', 'a.id as authz_id');
+      if (rows.length === 0) return undefined;
+      return { order: orderFromRow(rows[0]!), authorizationIds: rows.flatMap((r) => (r.authz_id === null ? [] : [r.authz_id])) };
     },
 
     async authorization(id) {
-      const row = await db<AuthzRow>('authorizations').where({ id }).first();
-      return row ? (await authzWithChallenges([row]))[0] : undefined;
+      // One statement: the authorization joined to its challenges, one row per challenge.
+      const rows: (AuthzRow & PrefixedChallengeRow)[] = await db('authorizations as a')
+        .leftJoin('challenges as c', 'c.authz_id', 'a.id')
+        .where('a.id', id)
+        .orderBy('c.type')
+        .select('a.*', ...CHALLENGE_COLUMNS.map((col) => `c.${col} as c_${col}`));
+      if (rows.length === 0) return undefined;
+      const challenges = rows.filter((r) => r.c_id !== null).map((r) => challengeFromRow(unprefixed(r)));
+      return authzFromRow(rows[0]!, challenges);
     },
 
     async authorizationsOf(orderId) {
@@ -243,15 +267,20 @@ export function orderRepository(db: Knex): OrderRepository {
     },
 
     async startChallenge(id) {
-      return db.transaction(async (trx) => {
-        const c = await trx<ChallengeRow>('challenges').where({ id }).first();
-        if (!c) return false;
-        // RFC 8555 s7.1.4: an authorization is decided by the first challenge tried; the others stay put.
-        const authz = await trx<AuthzRow>('authorizations').where({ id: c.authz_id, status: 'pending' }).first();
-        const tried = await trx('challenges').where({ authz_id: c.authz_id }).whereNot({ id }).whereNot({ status: 'pending' }).first();
-        if (!authz || tried) return false;
-        return (await trx('challenges').where({ id, status: 'pending' }).update({ status: 'processing', lease_until: null })) === 1;
-      });
+      // One statement with its conditions: the authorization still pending and, RFC 8555 s7.1.4, no
+      // other challenge of it tried yet (an authorization is decided by the first challenge tried).
+      const started = await db('challenges')
+        .where({ id, status: 'pending' })
+        .whereExists(db('authorizations').where('authorizations.id', db.ref('challenges.authz_id')).where('authorizations.status', 'pending').select(db.raw('1')))
+        .whereNotExists(
+          db('challenges as other')
+            .where('other.authz_id', db.ref('challenges.authz_id'))
+            .whereNot('other.id', db.ref('challenges.id'))
+            .whereNot('other.status', 'pending')
+            .select(db.raw('1')),
+        )
+        .update({ status: 'processing', lease_until: null });
+      return started === 1;
     },
 
     async countProcessingChallenges() {
@@ -268,29 +297,28 @@ export function orderRepository(db: Knex): OrderRepository {
       // One statement takes the lease. On pg, SKIP LOCKED lets racing instances each take other
       // challenges instead of queueing for the same ones; SQLite's single writer needs no lock.
       if (isPostgres(db)) due.forUpdate().skipLocked();
-      const won: { id: string }[] = await db('challenges')
+      const won: ChallengeRow[] = await db('challenges')
         .whereIn('id', due)
         .update({ lease_until: now.getTime() + leaseMs, attempts: db.raw('attempts + 1') })
-        .returning('id');
+        .returning(CHALLENGE_COLUMNS);
       const claimed: ChallengeWork[] = [];
-      for (const { id } of won) {
-        const challenge = await repo.challenge(id);
-        const authorization = challenge && (await repo.authorization(challenge.authzId));
-        if (challenge && authorization) claimed.push({ challenge, authorization, accountId: authorization.accountId });
+      for (const row of won) {
+        const challenge = challengeFromRow(row);
+        const authorization = await repo.authorization(challenge.authzId);
+        if (authorization) claimed.push({ challenge, authorization, accountId: authorization.accountId });
       }
       return claimed;
     },
 
     async finishChallenge(id, outcome) {
       await db.transaction(async (trx) => {
-        const c = await trx<ChallengeRow>('challenges').where({ id }).first();
-        if (!c) return;
         const patch =
           outcome.status === 'valid'
             ? { status: 'valid', validated_at: outcome.validatedAt.getTime(), lease_until: null }
             : { status: 'invalid', error: JSON.stringify(outcome.error), lease_until: null };
-        if ((await trx('challenges').where({ id, status: 'processing' }).update(patch)) !== 1) return;
-        const authz = await trx<AuthzRow>('authorizations').where({ id: c.authz_id }).first();
+        const [done] = await trx('challenges').where({ id, status: 'processing' }).update(patch).returning('authz_id');
+        if (!done) return;
+        const authz = await trx<AuthzRow>('authorizations').where({ id: done.authz_id }).first();
         if (!authz) return;
         // Two authorizations of one order finishing at once on two instances would each see the
         // other still pending and leave the order pending for good: the order row serialises them.

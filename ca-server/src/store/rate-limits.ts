@@ -12,11 +12,12 @@ export function rateLimitRepository(db: Knex): RateLimitRepository {
   return {
     async hit(key, now, windowMs) {
       const windowStart = Math.floor(now.getTime() / windowMs) * windowMs;
-      await db('rate_counters')
+      // RETURNING gives this hit's own count, read in the statement that made it.
+      const [row] = await db('rate_counters')
         .insert({ key, window_start: windowStart, count: 1 })
         .onConflict(['key', 'window_start'])
-        .merge({ count: db.raw('rate_counters.count + 1') });
-      const row = await db('rate_counters').where({ key, window_start: windowStart }).first('count');
+        .merge({ count: db.raw('rate_counters.count + 1') })
+        .returning('count');
       return Number(row?.count ?? 1);
     },
   };
