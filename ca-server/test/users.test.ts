@@ -11,7 +11,7 @@ import { InputError, type Acting } from '../src/policy/service.js';
 import type { AuditEvent } from '../src/audit/event.js';
 import { openStore, UsernameTakenError, type Store } from '../src/store/index.js';
 import { freePort } from '../../test/helpers/tools.js';
-import { startQuickstart } from '../../test/helpers/quickstart.js';
+import { startQuickstart, type RunningQuickstart } from '../../test/helpers/quickstart.js';
 import { runCa } from './helpers/cli.js';
 import { storeBackends, type StoreLocation } from './helpers/store-backends.js';
 
@@ -261,8 +261,9 @@ describe('quickstart', () => {
   it('makes one admin on first run and writes its username, password and TOTP secret into quickstart.json; later runs keep it', { timeout: 120_000 }, async () => {
     const dir = await mkdtemp(join(tmpdir(), 'wardcert-qs-admin-'));
     const args = ['--host', '127.0.0.1', '--port', String(await freePort()), '--http-port', String(await freePort())];
+    let qs: RunningQuickstart | undefined;
     try {
-      let qs = await startQuickstart(dir, args);
+      qs = await startQuickstart(dir, args);
       const info = qs.info as typeof qs.info & { admin: { username: string; password: string; totpSecret: string } };
       expect(Object.keys(info).sort()).toEqual(['admin', 'configPath', 'crlUrl', 'dashboardUrl', 'directoryUrl', 'eab', 'ocspUrl', 'rootCertPath']);
       expect(info.admin.username).toBe('admin');
@@ -271,6 +272,7 @@ describe('quickstart', () => {
       qs = await startQuickstart(dir, args);
       expect((qs.info as typeof info).admin).toEqual(info.admin);
       await qs.stop();
+      qs = undefined;
       const store = await openStore({ dataDir: dir });
       try {
         expect(await store.users.count()).toBe(1);
@@ -282,6 +284,7 @@ describe('quickstart', () => {
         await store.close();
       }
     } finally {
+      await qs?.stop(); // also when an assertion failed: a quickstart left running outlives the test
       await rm(dir, { recursive: true, force: true });
     }
   });
@@ -291,15 +294,16 @@ describe('quickstart', () => {
     const taken = createServer();
     await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
     const takenPort = String((taken.address() as AddressInfo).port);
+    let qs: RunningQuickstart | undefined;
     try {
       const failed = await runCa(['quickstart', '--data', dir, '--host', '127.0.0.1', '--port', takenPort, '--http-port', String(await freePort())]);
       expect(failed.code).not.toBe(0);
       expect(failed.stderr).toMatch(/EADDRINUSE/);
       const saved = JSON.parse(await readFile(join(dir, 'quickstart.json'), 'utf8')) as { admin: { username: string; password: string } };
       expect(saved.admin.username).toBe('admin');
-      const qs = await startQuickstart(dir, ['--host', '127.0.0.1', '--port', String(await freePort()), '--http-port', String(await freePort())]);
-      await qs.stop();
+      qs = await startQuickstart(dir, ['--host', '127.0.0.1', '--port', String(await freePort()), '--http-port', String(await freePort())]);
       expect((qs.info as typeof qs.info & typeof saved).admin).toEqual(saved.admin);
+      await qs.stop();
       const store = await openStore({ dataDir: dir });
       try {
         expect(await checkPassword({ store }, 'admin', saved.admin.password)).toMatchObject({ ok: true });
@@ -307,6 +311,7 @@ describe('quickstart', () => {
         await store.close();
       }
     } finally {
+      await qs?.stop();
       taken.close();
       await rm(dir, { recursive: true, force: true });
     }
