@@ -1,5 +1,6 @@
 import type Koa from 'koa';
 import { z } from 'zod';
+import { peerAddress } from '../server/peer-address.js';
 import { authenticate } from './authenticate.js';
 import type { AcmeContext } from './context.js';
 import { AcmeProblem } from './problems.js';
@@ -30,6 +31,6 @@ export async function agentReport(acme: AcmeContext, ctx: Koa.Context): Promise<
   const parsed = agentReportSchema.safeParse(req.payload);
   if (!parsed.success) throw new AcmeProblem('malformed', `agent report: ${parsed.error.issues[0]?.path.join('.')}: ${parsed.error.issues[0]?.message}`);
   const account = req.account!;
-  await acme.store.agentReports.save({ accountId: account.id, deviceId: account.deviceId, report: parsed.data, remoteAddress: ctx.ip || null, receivedAt: acme.now() });
+  await acme.store.agentReports.save({ accountId: account.id, deviceId: account.deviceId, report: parsed.data, remoteAddress: peerAddress(ctx) ?? null, receivedAt: acme.now() });
   ctx.status = 204;
 }

@@ -1,5 +1,6 @@
 import type Koa from 'koa';
 import type { AuditActor, AuditEvent, AuditEventType } from '../audit/event.js';
+import { peerAddress } from '../server/peer-address.js';
 import type { AcmeContext } from './context.js';
 import type { AcmeProblem } from './problems.js';
 import { ACME_PREFIX } from './urls.js';
@@ -18,15 +19,10 @@ function requestActor(ctx: Koa.Context): AuditActor {
   return { kind: 'account', id: signer ? `jwk:${signer.thumbprint}` : 'unauthenticated' };
 }
 
-/** The TCP peer: the ACME server runs with app.proxy off, so no header can claim another address. */
-function peerAddress(ctx: Koa.Context): string {
-  const address = ctx.req.socket.remoteAddress ?? 'unknown';
-  return address.startsWith('::ffff:') ? address.slice('::ffff:'.length) : address;
-}
 
 /** Records an event of this request: the actor is its signer and the source its peer address. */
 export function recordForRequest(acme: AcmeContext, ctx: Koa.Context, e: Omit<AuditEvent, 'actor' | 'source'> & { actor?: AuditActor }): Promise<void> {
-  return acme.audit.record({ actor: requestActor(ctx), source: peerAddress(ctx), ...e });
+  return acme.audit.record({ actor: requestActor(ctx), source: peerAddress(ctx) ?? 'unknown', ...e });
 }
 
 /** Refusals worth an audit entry, by route; a handler may name a more precise event (ctx.state.refusal). */

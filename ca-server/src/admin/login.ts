@@ -2,6 +2,7 @@ import type Koa from 'koa';
 import QRCode from 'qrcode';
 import { z } from 'zod';
 import type { AuditEvent } from '../audit/event.js';
+import { peerAddress } from '../server/peer-address.js';
 import type { User } from '../store/index.js';
 import { bodyOf } from './body.js';
 import type { Html } from './html.js';
@@ -30,10 +31,10 @@ function redirect(ctx: Koa.Context, to: string): void {
 }
 
 const actorOf = (user: User) => ({ kind: 'user' as const, id: user.id, name: user.username });
-const acting = (ctx: Koa.Context, user: User) => ({ actor: actorOf(user), source: ctx.ip || 'unknown' });
+const acting = (ctx: Koa.Context, user: User) => ({ actor: actorOf(user), source: peerAddress(ctx) ?? 'unknown' });
 
 function audit(admin: AdminContext, ctx: Koa.Context, event: Omit<AuditEvent, 'source'>): Promise<void> {
-  return admin.audit.record({ ...event, source: ctx.ip || 'unknown' });
+  return admin.audit.record({ ...event, source: peerAddress(ctx) ?? 'unknown' });
 }
 
 const seconds = (ms: number) => Math.max(1, Math.ceil(ms / 1000));

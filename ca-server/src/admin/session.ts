@@ -1,5 +1,6 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type Koa from 'koa';
+import { peerAddress } from '../server/peer-address.js';
 import type { SessionRecord, SessionStage, Store } from '../store/index.js';
 
 export const SESSION_COOKIE = 'wardcert_admin';
@@ -49,7 +50,7 @@ export async function startSession(deps: SessionDeps, ctx: Koa.Context, userId: 
     stage,
     csrfToken: randomToken(),
     pendingTotpSecret: null,
-    remoteAddress: ctx.ip || null,
+    remoteAddress: peerAddress(ctx) ?? null,
     createdAt: now,
     lastSeenAt: now,
   };

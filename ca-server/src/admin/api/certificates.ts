@@ -1,3 +1,4 @@
+import { peerAddress } from '../../server/peer-address.js';
 import type Koa from 'koa';
 import { z } from 'zod';
 import { isRevocationReason, REVOCATION_REASONS, revokeAndPublish } from '../../ca/revoke.js';
@@ -84,7 +85,7 @@ export async function revokeApi(admin: AdminContext, ctx: Koa.Context): Promise<
     type: 'certificate.revoked',
     outcome: revoked ? 'success' : 'failure',
     actor,
-    source: ctx.ip,
+    source: peerAddress(ctx) ?? 'unknown',
     subject: { kind: 'certificate', id: record.serial },
     details: { reason: REVOCATION_REASONS[reason]!, ...(revoked ? {} : { error: 'already revoked' }) },
   });
@@ -103,7 +104,7 @@ export async function renewNowApi(admin: AdminContext, ctx: Koa.Context): Promis
     type: 'certificate.renew-now',
     outcome: 'success',
     actor: { kind: 'user', id: user.id, name: user.username },
-    source: ctx.ip,
+    source: peerAddress(ctx) ?? 'unknown',
     details: { serials: serials.slice(0, 50), selected: serials.length, renewing: count },
   });
   ctx.body = { renewing: count };

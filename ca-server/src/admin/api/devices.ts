@@ -1,3 +1,4 @@
+import { peerAddress } from '../../server/peer-address.js';
 import type Koa from 'koa';
 import { addDevice, listDevices } from '../../policy/devices.js';
 import { InputError } from '../../policy/service.js';
@@ -28,7 +29,7 @@ const withoutCsrf = z.object({ _csrf: z.unknown().optional() }).loose().transfor
 export async function createDeviceApi(admin: AdminContext, ctx: Koa.Context): Promise<void> {
   const { user } = signedIn(ctx);
   try {
-    const created = await addDevice(admin, bodyOf(ctx, withoutCsrf), { actor: { kind: 'user', id: user.id, name: user.username }, source: ctx.ip });
+    const created = await addDevice(admin, bodyOf(ctx, withoutCsrf), { actor: { kind: 'user', id: user.id, name: user.username }, source: peerAddress(ctx) ?? 'unknown' });
     ctx.status = 201;
     ctx.body = created;
   } catch (err) {
