@@ -4,6 +4,7 @@ import { newAccount, newOrder } from '../agent/src/acme/api.js';
 import { AcmeError } from '../agent/src/acme/errors.js';
 import { obtainCertificate, type ChallengeSolver } from '../agent/src/acme/flows.js';
 import { AcmeTransport, type Exchange } from '../agent/src/acme/transport.js';
+import { request } from '../agent/src/acme/request.js';
 import { makeCsr, newDeviceKey } from '../agent/src/keystore/device-key.js';
 import { Admission } from '../ca-server/src/acme/admission.js';
 import { startAcmeFixture, type AcmeFixture } from '../ca-server/test/helpers/acme-fixture.js';
@@ -46,6 +47,12 @@ describe('admission control', () => {
       expect((err as AcmeError).retryAfterMs).toBeLessThanOrEqual(2000);
       const chall = await t.post(`${f.directoryUrl.replace('/directory', '/chall/nothing-here')}`, {}).catch((e: unknown) => e);
       expect((chall as AcmeError).status).toBe(503);
+      // A shed client waits Retry-After seconds: its connection is closed so the CA holds no socket for it.
+      const url = (await t.directory()).newOrder;
+      const body = JSON.stringify(await t.sign(url, { identifiers: [{ type: 'ip', value: '127.0.0.2' }] }, false));
+      const raw = await request(url, { method: 'POST', body, headers: { 'content-type': 'application/jose+json' }, timeoutMs: 5000 });
+      expect(raw.status).toBe(503);
+      expect(raw.headers.connection).toBe('close');
     } finally {
       admission.backlogIs(0);
     }

@@ -1,14 +1,13 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import pino from 'pino';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { loadServerConfig } from '../src/config/server-config.js';
 import { bearerMatches, createMetrics, metricHooks, registerStoreGauges } from '../src/server/metrics.js';
-import { startServer, type RunningServer } from '../src/server/server.js';
+import type { RunningServer } from '../src/server/server.js';
 import { openStore, type NewCertificate, type Store } from '../src/store/index.js';
-import { freePort } from '../../test/helpers/tools.js';
 import { TestAcmeClient } from './helpers/acme-client.js';
-import { FIXTURE_PASSPHRASE, startAcmeFixture, type AcmeFixture } from './helpers/acme-fixture.js';
+import { startAcmeFixture, type AcmeFixture } from './helpers/acme-fixture.js';
+import { serverOnFixture } from './helpers/running-server.js';
 import { issueThroughFixture, until } from './helpers/acme-flow.js';
 import { storeBackends, type StoreLocation } from './helpers/store-backends.js';
 
@@ -122,21 +121,7 @@ describe('/metrics of a running server', () => {
   const TOKEN = 'scrape-token-for-prometheus-0123456789';
   beforeAll(async () => {
     f = await startAcmeFixture();
-    // The server runs on the fixture's CA and store; its config lives apart, with the token in a file.
-    const etc = join(f.dir, 'etc');
-    await mkdir(etc);
-    await writeFile(join(etc, 'ca.pass'), `${FIXTURE_PASSPHRASE}\n`, { mode: 0o600 });
-    await writeFile(join(etc, 'metrics.token'), `${TOKEN}\n`, { mode: 0o600 });
-    await writeFile(join(etc, 'ca.yaml'), [
-      'data: ..',
-      'passphraseFile: ca.pass',
-      `listen: { host: 127.0.0.1, port: ${await freePort()}, httpPort: ${await freePort()} }`,
-      'server: { names: [127.0.0.1] }',
-      'acme: { allow: { dns: [hospital.test], ip: [127.0.0.0/8] } }',
-      'metrics: { bearerTokenFile: metrics.token, agentSilentAfter: 10m }',
-      '',
-    ].join('\n'));
-    server = await startServer(await loadServerConfig(join(etc, 'ca.yaml')), { logger: pino({ level: 'silent' }) });
+    server = await serverOnFixture(f, ['metrics: { bearerTokenFile: metrics.token, agentSilentAfter: 10m }'], { 'metrics.token': `${TOKEN}\n` });
   });
   afterAll(async () => {
     await server?.close();

@@ -85,6 +85,11 @@ export class Admission {
   private shed(why: string): AcmeProblem {
     // Jitter spreads the retries, so the shed clients do not come back as one wave.
     const seconds = Math.max(1, Math.ceil((this.limits.retryAfterMs * (1 + this.random())) / 1000));
-    return new AcmeProblem('rateLimited', `the CA is busy (${why}); retry after ${seconds} s`, { status: 503, headers: { 'Retry-After': String(seconds) } });
+    // Closing the connection frees its TLS state while the client waits: a storm of thousands of
+    // devices then holds sockets only for the requests being served, not for every one waiting.
+    return new AcmeProblem('rateLimited', `the CA is busy (${why}); retry after ${seconds} s`, {
+      status: 503,
+      headers: { 'Retry-After': String(seconds), Connection: 'close' },
+    });
   }
 }

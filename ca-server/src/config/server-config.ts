@@ -89,6 +89,8 @@ export const serverConfigSchema = z
         maxValidationBacklog: z.number().int().min(1).default(256),
         maxFinalizing: z.number().int().min(1).default(32),
         maxInFlight: z.number().int().min(1).default(256),
+        /** Open HTTPS connections on this instance; more are closed at accept (clients retry). Each holds ~50 KB of TLS state. */
+        maxConnections: z.number().int().min(1).default(2048),
         retryAfter: durationSchema.default(2000),
       })
       .strict()

@@ -98,6 +98,8 @@ export async function startServer(config: ServerConfig, opts: StartOptions = {})
     for (const w of allowListBeyondConstraints(config.acme.allow.dns, config.acme.allow.ip, ca.constraints)) logger.warn({ event: 'policy.beyondConstraints' }, w);
 
     const https = createHttpsServer({ ...BSI_TLS });
+    // A bound on sockets is a bound on memory when every device of a site reconnects at once.
+    https.maxConnections = config.admission.maxConnections;
     const http = createHttpServer();
     await Promise.all([listen(https, config.listen.port, config.listen.host), listen(http, config.listen.httpPort, config.listen.host)]);
     closers.push(() => closeServer(https), () => closeServer(http));
