@@ -4,6 +4,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { crlBench } from './crl-bench.js';
 import { dashboardBench } from './dashboard-bench.js';
 import { measureCrypto } from './crypto-bench.js';
+import { measureIssuance } from './issuance-bench.js';
 import { runBench } from './run.js';
 
 const count = (min: number) => (v: string) => {
@@ -29,14 +30,14 @@ const program = new Command('bench')
   .option('--storm-timeout <seconds>', 'how long storm devices keep retrying before they count as failed', count(1), 1800)
   .option('--poll-ms <n>', 'pause between status polls', count(1), 50)
   .option('--server-pid <PID[,PID...]>', 'server processes to read CPU and memory of (default: found through /proc for local URLs)', list)
-  .option('--crypto', 'instead: time the cryptography one issuance needs (JWS verifications, CSR check, certificate signature)')
+  .option('--crypto', 'instead: time the cryptography one issuance needs (JWS verifications, CSR check, certificate signature), then checkCsr and issueLeaf whole')
   .option('--crl-seed <n>', 'instead: add n certificate records to the --wardcert-config store, sign a CRL over them, time --crl-url', count(1))
   .option('--crl-url <URL>', 'the running server\'s CRL, for --crl-seed')
   .option('--revoked-percent <n>', 'share of the seeded certificates that are revoked', count(0), 5)
   .option('--dashboard', 'instead: time the dashboard\'s certificate list queries on the --wardcert-config store')
   .option('--dashboard-seed <n>', 'with --dashboard: first add n certificate records like a hospital group\'s', count(0), 0)
   .action(async (o) => {
-    if (o.crypto) return print(measureCrypto());
+    if (o.crypto) return print({ ...measureCrypto(), issuance: await measureIssuance() });
     if (o.dashboard) {
       if (!o.wardcertConfig) throw new InvalidArgumentError('--dashboard needs --wardcert-config');
       return print(await dashboardBench({ wardcertConfig: o.wardcertConfig, seed: o.dashboardSeed }, progress));

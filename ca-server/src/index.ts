@@ -9,3 +9,5 @@ export { createAuditRecorder, type StoreAuditRecorder } from './audit/recorder.j
 export { atnaSpoolWriter } from './audit/atna-export.js';
 export type { AuditEvent, AuditRecorder } from './audit/event.js';
 export { createCrlPublisher, type CrlPublisher } from './revocation/index.js';
+export { initRoot, installIntermediate, requestIntermediate, signIntermediateRequest } from './ca/ceremony.js';
+export { caLayout, rootLayout } from './pki/layout.js';

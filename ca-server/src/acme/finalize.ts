@@ -77,7 +77,7 @@ export async function finalize(acme: AcmeContext, ctx: Koa.Context, id: string):
   }
   acme.counters?.issued(profile.name);
   acme.logger.info(
-    { event: 'certificate.issued', order: order.id, serial: leaf.serial, certId: certId(acme.ca.keyId, leaf.serial), profile: profile.name, notAfter: leaf.cert.notAfter.toISOString() },
+    { event: 'certificate.issued', order: order.id, serial: leaf.serial, certId: certId(acme.ca.keyId, leaf.serial), profile: profile.name, notAfter: leaf.notAfter.toISOString() },
     'certificate issued',
   );
   ctx.set('Location', acme.urls.order(order.id));

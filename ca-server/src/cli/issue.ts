@@ -58,7 +58,7 @@ async function issue(opts: IssueOptions): Promise<void> {
     const leaf = await issueAndRecord(store, { ca, profile, request, validityMs, httpBase: opts.httpBase, onLegacyKey: warn });
     await writeFileAtomic(opts.out, leaf.chainPem, { mode: PUBLIC_MODE, replace: !!opts.force });
     wrote(opts.out, `${profile.name} certificate chain`);
-    info(`serial ${leaf.serial}, ${leaf.identifiers.map((i) => i.value).join(', ')}, valid until ${leaf.cert.notAfter.toISOString()}`);
+    info(`serial ${leaf.serial}, ${leaf.identifiers.map((i) => i.value).join(', ')}, valid until ${leaf.notAfter.toISOString()}`);
   } finally {
     await store.close();
   }

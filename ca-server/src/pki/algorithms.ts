@@ -1,4 +1,4 @@
-import { createPublicKey } from 'node:crypto';
+import { createPublicKey, type KeyObject } from 'node:crypto';
 
 /**
  * Key algorithms Wardcert accepts, following BSI TR-02102-1: ECDSA on the NIST and Brainpool
@@ -78,12 +78,21 @@ export function keyAlgorithmSpec(name: KeyAlgorithm): KeyAlgorithmSpec {
  * Node's own key parser reads the SPKI, so no ASN.1 is decoded here.
  */
 export function classifyPublicKey(spki: Uint8Array): KeyAlgorithmSpec {
+  return readPublicKey(spki).spec;
+}
+
+/** classifyPublicKey, keeping the KeyObject Node parsed, for verifying signatures with node:crypto. */
+export function readPublicKey(spki: Uint8Array): { key: KeyObject; spec: KeyAlgorithmSpec } {
   let key;
   try {
     key = createPublicKey({ key: Buffer.from(spki), format: 'der', type: 'spki' });
   } catch {
     throw new AlgorithmPolicyError('the public key cannot be parsed');
   }
+  return { key, spec: classifyKey(key) };
+}
+
+function classifyKey(key: KeyObject): KeyAlgorithmSpec {
   const type = key.asymmetricKeyType;
   const details = key.asymmetricKeyDetails ?? {};
   if (type === 'ec') {

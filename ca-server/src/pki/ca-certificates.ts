@@ -65,11 +65,12 @@ export async function signIntermediate(
     const left = Math.floor((root.cert.notAfter.getTime() - notBefore.getTime()) / DAY_MS);
     throw new IssuanceError(`--days ${opts.days} would outlive the root (valid until ${root.cert.notAfter.toISOString()}); use at most ${left}`);
   }
+  const publicKey = new x509.PublicKey(request.publicKey);
   const extensions: x509.Extension[] = [
     new x509.BasicConstraintsExtension(true, 0, true),
     new x509.KeyUsagesExtension(CA_KEY_USAGE, true),
     authorityKeyId(root.cert),
-    await x509.SubjectKeyIdentifierExtension.create(request.csr.publicKey, false, cryptoFor(request.keySpec)),
+    await x509.SubjectKeyIdentifierExtension.create(publicKey, false, cryptoFor(request.keySpec)),
   ];
   if (opts.crlUrl) extensions.push(new x509.CRLDistributionPointsExtension([opts.crlUrl]));
   const constraints = nameConstraintsExtension(opts.constraints);
@@ -77,11 +78,11 @@ export async function signIntermediate(
   return x509.X509CertificateGenerator.create(
     {
       serialNumber: randomSerial(),
-      subject: request.csr.subjectName,
+      subject: new x509.Name(request.subject),
       issuer: root.cert.subjectName,
       notBefore,
       notAfter,
-      publicKey: request.csr.publicKey,
+      publicKey,
       signingKey: root.key.privateKey,
       signingAlgorithm: root.key.signingAlgorithm,
       extensions,

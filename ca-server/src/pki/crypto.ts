@@ -1,7 +1,8 @@
 import 'reflect-metadata';
 import { Crypto as PeculiarCrypto } from '@peculiar/webcrypto';
 import * as x509 from '@peculiar/x509';
-import type { KeyAlgorithmSpec } from './algorithms.js';
+import { constants, sign, type KeyObject } from 'node:crypto';
+import type { HashName, KeyAlgorithmSpec } from './algorithms.js';
 
 // Node's WebCrypto lacks the Brainpool curves that BSI TR-02102 allows; @peculiar/webcrypto has them.
 const peculiar = new PeculiarCrypto() as unknown as Crypto;
@@ -30,6 +31,22 @@ export function signingAlgorithm(spec: KeyAlgorithmSpec): EcdsaParams | RsaPssPa
   return spec.kind === 'ec'
     ? { name: 'ECDSA', hash: spec.hash }
     : { name: 'RSA-PSS', saltLength: hashLength(spec.hash) };
+}
+
+/**
+ * Signs as `signingAlgorithm` describes, with node:crypto: synchronous, Brainpool included, and
+ * ECDSA signatures come DER-encoded, as X.509 carries them.
+ */
+export function signWith(key: KeyObject, spec: KeyAlgorithmSpec, data: Uint8Array): Buffer {
+  const digest = nodeDigest(spec.hash);
+  return spec.kind === 'ec'
+    ? sign(digest, data, key)
+    : sign(digest, data, { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: hashLength(spec.hash) });
+}
+
+/** node:crypto's name of a hash ("sha256"). */
+export function nodeDigest(hash: HashName): string {
+  return hash.replace('-', '').toLowerCase();
 }
 
 function hashLength(hash: string): number {

@@ -8,6 +8,8 @@ const generate = promisify(nodeGenerateKeyPair);
 /** A private key ready to sign with WebCrypto, with everything needed to describe its signatures. */
 export interface SigningKey {
   readonly spec: KeyAlgorithmSpec;
+  /** The same key for node:crypto, which signs synchronously (leaves are signed this way). */
+  readonly keyObject: KeyObject;
   readonly crypto: Crypto;
   readonly privateKey: CryptoKey;
   readonly publicKey: CryptoKey;
@@ -57,5 +59,5 @@ export async function toSigningKey(key: KeyObject): Promise<SigningKey> {
     crypto.subtle.importKey('pkcs8', pkcs8, params, false, ['sign']),
     crypto.subtle.importKey('spki', spki, params, true, ['verify']),
   ]);
-  return { spec, crypto, privateKey, publicKey, signingAlgorithm: signingAlgorithm(spec) };
+  return { spec, keyObject: key, crypto, privateKey, publicKey, signingAlgorithm: signingAlgorithm(spec) };
 }

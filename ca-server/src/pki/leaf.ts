@@ -1,4 +1,41 @@
 import 'reflect-metadata';
+import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
+import {
+  AccessDescription,
+  AttributeTypeAndValue,
+  AttributeValue,
+  AuthorityInfoAccessSyntax,
+  BasicConstraints,
+  Certificate,
+  CRLDistributionPoints,
+  DistributionPoint,
+  DistributionPointName,
+  ExtendedKeyUsage,
+  Extension,
+  Extensions,
+  GeneralName,
+  KeyUsage,
+  KeyUsageFlags,
+  Name as AsnName,
+  RelativeDistinguishedName,
+  SubjectAlternativeName,
+  SubjectKeyIdentifier,
+  TBSCertificate,
+  Validity,
+  Version,
+  id_ad_caIssuers,
+  id_ad_ocsp,
+  id_ce_basicConstraints,
+  id_ce_cRLDistributionPoints,
+  id_ce_extKeyUsage,
+  id_ce_keyUsage,
+  id_ce_subjectAltName,
+  id_ce_subjectKeyIdentifier,
+  id_kp_clientAuth,
+  id_kp_serverAuth,
+  id_pe_authorityInfoAccess,
+  type AlgorithmIdentifier,
+} from '@peculiar/asn1-x509';
 import * as x509 from '@peculiar/x509';
 import { createHash } from 'node:crypto';
 import type { CheckedCsr } from './csr.js';
@@ -7,7 +44,8 @@ import { expandUrl, type Profile } from './profiles.js';
 import { describeConstraints, withinConstraints, type Identifier } from './name-constraints.js';
 import { authorityKeyId, BACKDATE_MS } from './ca-certificates.js';
 import { randomSerial } from './serial.js';
-import { cryptoFor } from './crypto.js';
+import { signWith } from './crypto.js';
+import { COMMON_NAME } from './subject.js';
 import { formatDuration } from '../config/duration.js';
 
 /** Why a leaf was refused, named by the RFC 8555 error type it maps to. */
@@ -35,21 +73,24 @@ export interface LeafRequest {
   onLegacyKey?: (message: string) => void;
 }
 
+/** The signed leaf as built: nothing here comes from parsing it again. */
 export interface IssuedLeaf {
-  readonly cert: x509.X509Certificate;
+  readonly der: Uint8Array<ArrayBuffer>;
   readonly serial: string;
+  /** The subject as @peculiar/x509 prints it ("CN=...", or empty). */
+  readonly subject: string;
+  /** As the certificate carries them: whole seconds. */
+  readonly notBefore: Date;
+  readonly notAfter: Date;
   readonly identifiers: Identifier[];
   readonly spkiSha256: string;
   /** Leaf then issuing CA, PEM: what a device installs as its certificate chain. */
   readonly chainPem: string;
 }
 
-const KEY_USAGE_FLAGS: Record<string, x509.KeyUsageFlags> = {
-  digitalSignature: x509.KeyUsageFlags.digitalSignature,
-  nonRepudiation: x509.KeyUsageFlags.nonRepudiation,
-  keyEncipherment: x509.KeyUsageFlags.keyEncipherment,
-  dataEncipherment: x509.KeyUsageFlags.dataEncipherment,
-  keyAgreement: x509.KeyUsageFlags.keyAgreement,
+const EXTENDED_KEY_USAGES: Record<Profile['extendedKeyUsage'][number], string> = {
+  serverAuth: id_kp_serverAuth,
+  clientAuth: id_kp_clientAuth,
 };
 
 /** Checks a request against the profile and the CA's name constraints, then signs the leaf. */
@@ -66,37 +107,76 @@ export async function issueLeaf(req: LeafRequest): Promise<IssuedLeaf> {
   if (notAfter > ca.cert.notAfter) {
     throw new LeafPolicyError('malformed', `the issuing CA expires ${ca.cert.notAfter.toISOString()}, before the requested certificate would`);
   }
+  const issuer = issuerParts(ca);
   const serial = randomSerial();
-  const cert = await x509.X509CertificateGenerator.create(
-    {
-      serialNumber: serial,
-      subject: leafSubject(identifiers),
-      issuer: ca.cert.subjectName,
-      notBefore,
-      notAfter,
-      publicKey: request.csr.publicKey,
-      signingKey: ca.key.privateKey,
-      signingAlgorithm: ca.key.signingAlgorithm,
-      extensions: await leafExtensions(req, identifiers),
-    },
-    ca.key.crypto,
+  const subject = leafSubject(identifiers);
+  const validity = new Validity({ notBefore: wholeSeconds(notBefore), notAfter: wholeSeconds(notAfter) });
+  const tbsCertificate = new TBSCertificate({
+    version: Version.v3,
+    serialNumber: new Uint8Array(Buffer.from(serial, 'hex')).buffer,
+    signature: issuer.algorithm,
+    issuer: issuer.name,
+    validity,
+    subject,
+    subjectPublicKeyInfo: request.publicKey,
+    extensions: leafExtensions(req, identifiers, issuer.aki),
+  });
+  const signature = signWith(ca.key.keyObject, ca.key.spec, new Uint8Array(AsnConvert.serialize(tbsCertificate)));
+  const der = new Uint8Array(
+    AsnConvert.serialize(new Certificate({ tbsCertificate, signatureAlgorithm: issuer.algorithm, signatureValue: new Uint8Array(signature).buffer })),
   );
   return {
-    cert,
+    der,
     serial,
+    subject: new x509.Name(subject).toString(),
+    notBefore: validity.notBefore.getTime(),
+    notAfter: validity.notAfter.getTime(),
     identifiers,
-    spkiSha256: createHash('sha256').update(Buffer.from(request.csr.publicKey.rawData)).digest('hex'),
-    chainPem: `${cert.toString('pem')}\n${ca.cert.toString('pem')}\n`,
+    spkiSha256: createHash('sha256').update(request.spki).digest('hex'),
+    chainPem: `${x509.PemConverter.encode(der, 'CERTIFICATE')}\n${issuer.pem}\n`,
   };
+}
+
+/** UTCTime and GeneralizedTime carry whole seconds (RFC 5280 s4.1.2.5); the dates reported say what the certificate says. */
+function wholeSeconds(date: Date): Date {
+  return new Date(Math.floor(date.getTime() / 1000) * 1000);
+}
+
+/** What every leaf of a CA shares, taken from its certificate and key once. */
+interface IssuerParts {
+  readonly name: AsnName;
+  /** As X509CertificateGenerator writes it: ecdsa-with-SHA* without parameters, RSASSA-PSS with them. */
+  readonly algorithm: AlgorithmIdentifier;
+  readonly aki: Extension;
+  readonly pem: string;
+}
+
+const issuers = new WeakMap<IssuingCa, IssuerParts>();
+
+function issuerParts(ca: IssuingCa): IssuerParts {
+  let parts = issuers.get(ca);
+  if (!parts) {
+    parts = {
+      name: AsnConvert.parse(ca.cert.subjectName.toArrayBuffer(), AsnName),
+      algorithm: new x509.AlgorithmProvider().toAsnAlgorithm({ ...ca.key.signingAlgorithm, ...ca.key.privateKey.algorithm }),
+      aki: AsnConvert.parse(authorityKeyId(ca.cert).rawData, Extension),
+      pem: ca.cert.toString('pem'),
+    };
+    issuers.set(ca, parts);
+  }
+  return parts;
 }
 
 /**
  * CN is the first DNS name, for tools that still show it. An IP address never goes into CN: OpenSSL
  * checks a CN that looks like a host name against DNS name constraints, and an address would fail.
+ * The string type is the one @peculiar/x509's Name picks: PrintableString when it can be one.
  */
-function leafSubject(identifiers: Identifier[]): x509.Name {
+function leafSubject(identifiers: Identifier[]): AsnName {
   const dns = identifiers.find((id) => id.type === 'dns');
-  return new x509.Name(dns ? [{ CN: [dns.value] }] : []);
+  if (!dns) return new AsnName([]);
+  const value = new AttributeValue(x509.Name.isPrintableString(dns.value) ? { printableString: dns.value } : { utf8String: dns.value });
+  return new AsnName([new RelativeDistinguishedName([new AttributeTypeAndValue({ type: COMMON_NAME, value })])]);
 }
 
 function checkKey({ profile, request, onLegacyKey }: LeafRequest): void {
@@ -133,25 +213,75 @@ function checkIdentifiers({ profile, request, ca }: LeafRequest): Identifier[] {
   return ids;
 }
 
-async function leafExtensions(req: LeafRequest, identifiers: Identifier[]): Promise<x509.Extension[]> {
-  const { profile, ca, request, httpBase } = req;
-  const usages = [...profile.keyUsage, ...(request.keySpec.kind === 'rsa' ? profile.rsaKeyUsage : [])];
-  const flags = usages.reduce((acc, u) => acc | KEY_USAGE_FLAGS[u]!, 0);
-  const extensions: x509.Extension[] = [
-    new x509.BasicConstraintsExtension(false, undefined, true),
-    new x509.KeyUsagesExtension(flags, true),
-    new x509.ExtendedKeyUsageExtension(profile.extendedKeyUsage.map((e) => x509.ExtendedKeyUsage[e])),
-    // RFC 5280 s4.2.1.6: with an empty subject the SAN must be critical.
-    new x509.SubjectAlternativeNameExtension(identifiers.map((id) => ({ type: id.type, value: id.value })), !identifiers.some((id) => id.type === 'dns')),
-    authorityKeyId(ca.cert),
-    await x509.SubjectKeyIdentifierExtension.create(request.csr.publicKey, false, cryptoFor(request.keySpec)),
+/**
+ * basicConstraints, keyUsage and extendedKeyUsage, the SAN, the AKI, the SKI, the CRL and AIA URLs.
+ * Only the SAN and the SKI are made for each leaf; the AKI is the CA's, the others the profile's.
+ */
+function leafExtensions(req: LeafRequest, identifiers: Identifier[], aki: Extension): Extensions {
+  const shared = sharedExtensions(req);
+  const { request } = req;
+  // RFC 5280 s4.2.1.6: with an empty subject the SAN must be critical.
+  const san = new SubjectAlternativeName(identifiers.map((id) => new GeneralName(id.type === 'dns' ? { dNSName: id.value } : { iPAddress: id.value })));
+  return new Extensions([
+    ...shared.usage,
+    extension(id_ce_subjectAltName, san, !identifiers.some((id) => id.type === 'dns')),
+    aki,
+    // RFC 5280 s4.2.1.2 method 1: SHA-1 of the subjectPublicKey BIT STRING's bits.
+    extension(id_ce_subjectKeyIdentifier, new SubjectKeyIdentifier(createHash('sha1').update(new Uint8Array(request.publicKey.subjectPublicKey)).digest())),
+    ...shared.urls,
+  ]);
+}
+
+interface SharedExtensions {
+  readonly usage: Extension[];
+  readonly urls: Extension[];
+}
+
+/** Per profile object, by key kind (RSA adds rsaKeyUsage) and HTTP base (the URL templates). */
+const shared = new WeakMap<Profile, Map<string, SharedExtensions>>();
+
+function sharedExtensions({ profile, request, httpBase }: LeafRequest): SharedExtensions {
+  let byProfile = shared.get(profile);
+  if (!byProfile) shared.set(profile, (byProfile = new Map()));
+  const key = `${request.keySpec.kind} ${httpBase ?? ''}`;
+  let found = byProfile.get(key);
+  if (!found) {
+    found = { usage: usageExtensions(profile, request.keySpec.kind), urls: urlExtensions(profile, httpBase) };
+    byProfile.set(key, found);
+  }
+  return found;
+}
+
+function usageExtensions(profile: Profile, kind: 'ec' | 'rsa'): Extension[] {
+  const usages = [...profile.keyUsage, ...(kind === 'rsa' ? profile.rsaKeyUsage : [])];
+  const flags = usages.reduce((acc, u) => acc | KeyUsageFlags[u], 0);
+  return [
+    extension(id_ce_basicConstraints, new BasicConstraints({ cA: false }), true),
+    extension(id_ce_keyUsage, new KeyUsage(flags), true),
+    extension(id_ce_extKeyUsage, new ExtendedKeyUsage(profile.extendedKeyUsage.map((e) => EXTENDED_KEY_USAGES[e]))),
   ];
+}
+
+function urlExtensions(profile: Profile, httpBase: string | undefined): Extension[] {
+  const extensions: Extension[] = [];
+  const uri = (url: string) => new GeneralName({ uniformResourceIdentifier: url });
   const crl = expandUrl(profile.urls.crl, httpBase);
-  if (crl) extensions.push(new x509.CRLDistributionPointsExtension([crl]));
+  if (crl) {
+    const point = new DistributionPoint({ distributionPoint: new DistributionPointName({ fullName: [uri(crl)] }) });
+    extensions.push(extension(id_ce_cRLDistributionPoints, new CRLDistributionPoints([point])));
+  }
   const ocsp = expandUrl(profile.urls.ocsp, httpBase);
   const caIssuers = expandUrl(profile.urls.caIssuers, httpBase);
   if (ocsp || caIssuers) {
-    extensions.push(new x509.AuthorityInfoAccessExtension({ ...(ocsp ? { ocsp: [ocsp] } : {}), ...(caIssuers ? { caIssuers: [caIssuers] } : {}) }));
+    const access = [
+      ...(ocsp ? [new AccessDescription({ accessMethod: id_ad_ocsp, accessLocation: uri(ocsp) })] : []),
+      ...(caIssuers ? [new AccessDescription({ accessMethod: id_ad_caIssuers, accessLocation: uri(caIssuers) })] : []),
+    ];
+    extensions.push(extension(id_pe_authorityInfoAccess, new AuthorityInfoAccessSyntax(access)));
   }
   return extensions;
+}
+
+function extension(extnID: string, value: object, critical = false): Extension {
+  return new Extension({ extnID, critical, extnValue: new OctetString(AsnConvert.serialize(value)) });
 }

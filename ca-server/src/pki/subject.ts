@@ -1,6 +1,9 @@
 import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
 
+/** id-at-commonName (X.520). */
+export const COMMON_NAME = '2.5.4.3';
+
 export class SubjectError extends Error {
   override readonly name = 'SubjectError';
 }

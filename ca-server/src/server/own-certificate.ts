@@ -40,7 +40,7 @@ export async function issueOwnCertificate(o: {
   return {
     key: keyObject.export({ type: 'pkcs8', format: 'pem' }) as string,
     cert: leaf.chainPem,
-    notAfter: leaf.cert.notAfter,
+    notAfter: leaf.notAfter,
     serial: leaf.serial,
   };
 }

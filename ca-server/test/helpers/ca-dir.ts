@@ -7,13 +7,14 @@ export const FIXTURE_PASSPHRASE = 'fixture passphrase, long enough';
 
 /**
  * Runs the real key ceremony into `dir`: a root (whose key is then removed, as it goes offline)
- * and an issuing CA constrained to hospital.test and 127.0.0.0/8, encrypted with FIXTURE_PASSPHRASE.
+ * and an issuing CA (P-256 unless `algorithm` names another) constrained to hospital.test and
+ * 127.0.0.0/8, encrypted with FIXTURE_PASSPHRASE.
  */
-export async function makeCaDataDir(dir: string, subject = 'CN=Fixture Device CA'): Promise<void> {
+export async function makeCaDataDir(dir: string, subject = 'CN=Fixture Device CA', algorithm = 'ecdsa-p256'): Promise<void> {
   const PASS = FIXTURE_PASSPHRASE;
   const rootDir = join(dir, 'root');
   await initRoot({ dir: rootDir, subject: 'CN=Fixture Root', algorithm: 'ecdsa-p256', years: 2, passphrase: PASS, force: false });
-  await requestIntermediate({ data: dir, subject, algorithm: 'ecdsa-p256', passphrase: PASS, force: false });
+  await requestIntermediate({ data: dir, subject, algorithm, passphrase: PASS, force: false });
   const signed = join(dir, 'int.pem');
   await signIntermediateRequest({
     rootDir, rootPassphrase: PASS, csrPem: await readFile(caLayout(dir).csr, 'utf8'), out: signed, days: 300,
