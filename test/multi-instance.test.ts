@@ -162,6 +162,7 @@ describe.skipIf(!enabled)('two serve instances on one PostgreSQL database behind
       storm: 0,
       stormConcurrency: 1,
       pollMs: 100,
+      maxSockets: 64,
       serverPids: [],
       onIssued: (chain: string) => downloaded.push(new x509.X509Certificate(chain.slice(0, chain.indexOf('-----END CERTIFICATE-----') + 25)).serialNumber.toLowerCase()),
     });

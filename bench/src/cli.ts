@@ -29,6 +29,7 @@ const program = new Command('bench')
   .option('--storm-concurrency <n>', 'storm devices in flight at once (default: all of them)', count(1))
   .option('--storm-timeout <seconds>', 'how long storm devices keep retrying before they count as failed', count(1), 1800)
   .option('--poll-ms <n>', 'pause between status polls', count(1), 50)
+  .option('--max-sockets <n>', 'connections the generator holds at once over all devices; more requests wait for one', count(1), 1024)
   .option('--server-pid <PID[,PID...]>', 'server processes to read CPU and memory of (default: found through /proc for local URLs)', list)
   .option('--crypto', 'instead: time the cryptography one issuance needs (JWS verifications, CSR check, certificate signature), then checkCsr and issueLeaf whole')
   .option('--crl-seed <n>', 'instead: add n certificate records to the --wardcert-config store, sign a CRL over them, time --crl-url', count(1))
@@ -64,6 +65,7 @@ const program = new Command('bench')
         stormConcurrency: o.stormConcurrency ?? Math.max(1, o.storm),
         stormTimeoutMs: o.stormTimeout * 1000,
         pollMs: o.pollMs,
+        maxSockets: o.maxSockets,
         serverPids: (o.serverPid ?? []).map((p: string) => count(1)(p)),
       },
       progress,

@@ -1,10 +1,13 @@
 import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
 import { exportJWK, generateKeyPair } from 'jose';
+import type { Agent } from 'node:http';
 import { AcmeError, AcmeTransport, ariCertId, makeCsr, newAccount, newDeviceKey, obtainCertificate, renewalInfo, type ChallengeSolver, type Eab, type Exchange, type Identifier } from '@wardcert/agent';
 
 export interface DeviceOptions {
   directoryUrl: string;
+  /** The generator's bounded connection pool for that directory. */
+  agent: Agent;
   /** PEM the CA's HTTPS must chain to. */
   trust?: string;
   identifier: Identifier;
@@ -33,6 +36,7 @@ export class Device {
       directoryUrl: o.directoryUrl,
       key: { privateKey: privateKey as CryptoKey, jwk: await exportJWK(publicKey), alg: 'ES256' },
       onExchange: o.onExchange,
+      agent: o.agent,
       // A storm may shed the same request several times; a device keeps trying for minutes.
       patienceMs: 600_000,
       ...(o.trust ? { trust: o.trust } : {}),

@@ -1,3 +1,5 @@
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { backoffMs, type Eab, type Exchange } from '@wardcert/agent';
 import { Device } from './device.js';
@@ -31,6 +33,11 @@ export interface BenchOptions {
   /** How long the storm's devices keep trying (default 30 minutes). */
   stormTimeoutMs?: number;
   pollMs: number;
+  /**
+   * Sockets the generator holds at once, over all devices: one process cannot hold a TLS socket for
+   * each of 20,000 devices (it ran out of memory and stalled in GC), so further requests wait here.
+   */
+  maxSockets: number;
   /** Server processes whose CPU and memory are read; found through /proc for local URLs when empty. */
   serverPids: number[];
   /** Told of each certificate chain a device downloaded in the issuance phase (the failover test counts them). */
@@ -77,6 +84,8 @@ interface Rig {
   log: ExchangeLog;
   eabs: Eab[];
   progress: Progress;
+  /** One bounded connection pool per directory URL. */
+  agents: (HttpAgent | HttpsAgent)[];
 }
 
 /** The whole run: issuance at `clients` concurrency until `certs` are done, then the storm. */
@@ -88,7 +97,11 @@ export async function runBench(o: BenchOptions, progress: Progress = () => {}): 
     : o.wardcertConfig
       ? await mintEabCredentials(o.wardcertConfig, Array.from({ length: deviceCount }, (_, n) => ({ deviceId: `bench-${n}`, identifier: deviceIdentifier(n, o.namesSuffix) })))
       : [];
-  const rig: Rig = { o, responder: await startResponder(o.http01Listen, o.http01Port), log: new ExchangeLog(), eabs, progress };
+  const agents = o.directories.map((url) => {
+    const pool = { keepAlive: true, maxSockets: Math.max(1, Math.floor(o.maxSockets / o.directories.length)) };
+    return url.startsWith('https:') ? new HttpsAgent(pool) : new HttpAgent(pool);
+  });
+  const rig: Rig = { o, responder: await startResponder(o.http01Listen, o.http01Port), log: new ExchangeLog(), eabs, progress, agents };
   try {
     const cpuBefore = sumOf(pids, cpuMs);
     const ownBefore = process.cpuUsage();
@@ -118,6 +131,7 @@ export async function runBench(o: BenchOptions, progress: Progress = () => {}): 
     }
     return result;
   } finally {
+    for (const agent of agents) agent.destroy();
     await rig.responder.close();
   }
 }
@@ -126,6 +140,7 @@ async function enrol(rig: Rig, n: number): Promise<Device> {
   const eab = rig.o.eab ?? rig.eabs[n];
   return Device.enrol({
     directoryUrl: rig.o.directories[n % rig.o.directories.length]!,
+    agent: rig.agents[n % rig.agents.length]!,
     identifier: deviceIdentifier(n, rig.o.namesSuffix),
     solver: rig.responder,
     pollMs: rig.o.pollMs,

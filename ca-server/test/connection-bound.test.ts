@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { connect as tcpConnect } from 'node:net';
 import { connect, type TLSSocket } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { caLayout } from '../src/pki/layout.js';
@@ -6,14 +7,14 @@ import type { RunningServer } from '../src/server/server.js';
 import { startAcmeFixture, type AcmeFixture } from './helpers/acme-fixture.js';
 import { serverOnFixture } from './helpers/running-server.js';
 
-/** admission.maxConnections bounds the HTTPS sockets (and so their memory) one instance holds. */
+/** admission.maxConnections and handshakeTimeout bound the HTTPS sockets (and so their memory) one instance holds. */
 
 let f: AcmeFixture;
 let server: RunningServer;
 let rootPem: string;
 beforeAll(async () => {
   f = await startAcmeFixture();
-  server = await serverOnFixture(f, ['admission: { maxConnections: 2 }']);
+  server = await serverOnFixture(f, ['admission: { maxConnections: 2, handshakeTimeout: 1s }']);
   rootPem = await readFile(caLayout(f.dir).root, 'utf8');
 });
 afterAll(async () => {
@@ -46,5 +47,15 @@ describe('the HTTPS connection bound', () => {
     expect(again).not.toBeInstanceOf(Error);
     (second as TLSSocket).destroy();
     (again as TLSSocket).destroy();
+    await new Promise((r) => setTimeout(r, 300));
+  });
+
+  it('closes a connection that never starts its TLS handshake after handshakeTimeout, freeing its slot', async () => {
+    const started = Date.now();
+    const silent = tcpConnect({ host: '127.0.0.1', port: server.acmePort });
+    await new Promise<void>((resolve) => silent.once('close', () => resolve()));
+    const heldMs = Date.now() - started;
+    expect(heldMs).toBeGreaterThanOrEqual(900);
+    expect(heldMs).toBeLessThan(5000);
   });
 });

@@ -1,4 +1,4 @@
-import { request as httpRequest } from 'node:http';
+import { request as httpRequest, type Agent } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 
 export interface HttpResponse {
@@ -16,6 +16,8 @@ export interface RequestOptions {
   timeoutMs: number;
   /** Answers larger than this are cut off and refused: a CA never sends megabytes. */
   maxBytes?: number;
+  /** Connection pool for this URL's protocol; Node's global agent when absent. */
+  agent?: Agent;
 }
 
 const DEFAULT_MAX_BYTES = 1024 * 1024;
@@ -32,6 +34,7 @@ export function request(url: string, o: RequestOptions): Promise<HttpResponse> {
         method: o.method,
         headers: { 'user-agent': 'wardcert-agent', ...o.headers, ...(o.body !== undefined ? { 'content-length': String(Buffer.byteLength(o.body)) } : {}) },
         signal: AbortSignal.timeout(o.timeoutMs),
+        ...(o.agent ? { agent: o.agent } : {}),
         ...(target.protocol === 'https:' && o.ca ? { ca: o.ca, minVersion: 'TLSv1.2' as const } : {}),
       },
       (res) => {

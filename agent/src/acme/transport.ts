@@ -1,3 +1,4 @@
+import type { Agent } from 'node:http';
 import { FlattenedSign, type JWK } from 'jose';
 import { AcmeError } from './errors.js';
 import { request, type HttpResponse, type RequestOptions } from './request.js';
@@ -25,6 +26,8 @@ export interface TransportOptions {
   directoryUrl: string;
   /** PEM of the hospital root: the only trust anchor for the CA's HTTPS. */
   trust?: string;
+  /** Connection pool for the CA's URLs (an https.Agent for https): a load generator bounds its sockets with it. */
+  agent?: Agent;
   key: AccountKey;
   timeoutMs?: number;
   /** How long one call may wait in total for Retry-After answers and retries. */
@@ -76,14 +79,14 @@ export class AcmeTransport {
   }
 
   async getJson<T>(url: string): Promise<AcmeResponse<T>> {
-    return this.withRetries(async () => this.parse<T>(await this.exchange(url, { method: 'GET', timeoutMs: this.timeoutMs, ...this.trust() })));
+    return this.withRetries(async () => this.parse<T>(await this.exchange(url, { method: 'GET', timeoutMs: this.timeoutMs, ...this.connection() })));
   }
 
   /** A signed POST; `payload` undefined is POST-as-GET. `raw` returns the body as text (certificate chains). */
   async post<T = any>(url: string, payload: unknown, opts: { useJwk?: boolean; raw?: boolean } = {}): Promise<AcmeResponse<T>> {
     return this.withRetries(async () => {
       const body = JSON.stringify(await this.sign(url, payload, opts.useJwk ?? !this.kid));
-      const res = await this.exchange(url, { method: 'POST', body, headers: { 'content-type': 'application/jose+json' }, timeoutMs: this.timeoutMs, ...this.trust() });
+      const res = await this.exchange(url, { method: 'POST', body, headers: { 'content-type': 'application/jose+json' }, timeoutMs: this.timeoutMs, ...this.connection() });
       return this.parse<T>(res, opts.raw);
     });
   }
@@ -109,8 +112,8 @@ export class AcmeTransport {
     }
   }
 
-  private trust() {
-    return this.o.trust ? { ca: this.o.trust } : {};
+  private connection() {
+    return { ...(this.o.trust ? { ca: this.o.trust } : {}), ...(this.o.agent ? { agent: this.o.agent } : {}) };
   }
 
   private async takeNonce(): Promise<string> {
@@ -118,7 +121,7 @@ export class AcmeTransport {
     this.nonce = undefined;
     if (kept) return kept;
     const dir = await this.directory();
-    const res = await this.exchange(dir.newNonce, { method: 'HEAD', timeoutMs: this.timeoutMs, ...this.trust() });
+    const res = await this.exchange(dir.newNonce, { method: 'HEAD', timeoutMs: this.timeoutMs, ...this.connection() });
     const nonce = header(res, 'replay-nonce');
     if (!nonce) throw new AcmeError(res.status, 'urn:ietf:params:acme:error:badNonce', 'the server gave no nonce');
     return nonce;

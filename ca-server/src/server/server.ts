@@ -97,9 +97,13 @@ export async function startServer(config: ServerConfig, opts: StartOptions = {})
     if (!config.acme.requireEab) logger.warn({ event: 'policy.eabDisabled' }, 'EAB is OFF: any client that reaches this server can register (weaker, explicit opt-in)');
     for (const w of allowListBeyondConstraints(config.acme.allow.dns, config.acme.allow.ip, ca.constraints)) logger.warn({ event: 'policy.beyondConstraints' }, w);
 
-    const https = createHttpsServer({ ...BSI_TLS });
-    // A bound on sockets is a bound on memory when every device of a site reconnects at once.
+    const https = createHttpsServer({ ...BSI_TLS, handshakeTimeout: config.admission.handshakeTimeout });
+    // A bound on sockets is a bound on memory when every device of a site reconnects at once, and a
+    // socket that is slow to say what it wants (a device on a LAN sends a request in milliseconds;
+    // bodies are small and bounded) gives its slot back instead of holding it for Node's minutes.
     https.maxConnections = config.admission.maxConnections;
+    https.headersTimeout = config.admission.handshakeTimeout;
+    https.requestTimeout = 3 * config.admission.handshakeTimeout;
     const http = createHttpServer();
     await Promise.all([listen(https, config.listen.port, config.listen.host), listen(http, config.listen.httpPort, config.listen.host)]);
     closers.push(() => closeServer(https), () => closeServer(http));
