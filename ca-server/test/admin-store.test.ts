@@ -98,6 +98,9 @@ for (const backend of backends) {
       expect(await serials('_')).toEqual(['03']);
       expect(await serials('%')).toEqual(['03']);
       expect(await serials('no-such-name')).toEqual([]);
+      // Device ids match whatever the case, on PostgreSQL as on SQLite.
+      expect(await serials('ct-1')).not.toEqual([]);
+      expect(await serials('CT-1')).toEqual(await serials('ct-1'));
     });
 
     it('iterates the whole filtered set in order past one batch, and pages a search with many matches like one with few', async () => {

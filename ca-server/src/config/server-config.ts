@@ -89,8 +89,8 @@ export const serverConfigSchema = z
         maxValidationBacklog: z.number().int().min(1).default(256),
         maxFinalizing: z.number().int().min(1).default(32),
         maxInFlight: z.number().int().min(1).default(256),
-        /** Open HTTPS connections on this instance; more are closed at accept (clients retry). Each holds 50-100 KB. */
-        maxConnections: z.number().int().min(1).default(1024),
+        /** Open HTTPS connections on this instance; more are closed at accept (clients retry). Each holds 50-200 KB. */
+        maxConnections: z.number().int().min(1).default(512),
         /** A connection whose TLS handshake, or whose request's headers, take longer is closed: it only holds a slot. */
         handshakeTimeout: durationSchema.default(10_000),
         retryAfter: durationSchema.default(2000),

@@ -101,13 +101,14 @@ function applyFilter(query: Knex.QueryBuilder, f: CertificateFilter, now: Date, 
   if (f.deviceId !== undefined) query.where('device_id', f.deviceId);
 }
 
-/** Names and serials are stored in lowercase, so no lower() per row; device ids are matched as typed. */
+/** Names and serials are stored in lowercase, so no lower() per row on them; device ids keep their case. */
 function applySearch(query: Knex.QueryBuilder, search: string): void {
   const lower = literal(search.toLowerCase());
   query.where((w) =>
     w
       .whereRaw("identifiers like ? escape '\\'", [`%${lower}%`])
-      .orWhereRaw("device_id like ? escape '\\'", [`%${literal(search)}%`])
+      // lower(): PostgreSQL's LIKE minds case where SQLite's does not; a device id is found either way on both.
+      .orWhereRaw("lower(device_id) like ? escape '\\'", [`%${lower}%`])
       .orWhereRaw("serial like ? escape '\\'", [`${lower}%`]),
   );
 }
