@@ -47,7 +47,7 @@ describe('the serve configuration', () => {
 
   it('has load-shedding bounds by default, takes others, and names a bound below 1', async () => {
     const base = 'data: ./ca\nserver: { names: [ca.hospital.test] }\nacme: { allow: { dns: [hospital.test] } }\n';
-    expect((await load(base)).admission).toEqual({ maxValidationBacklog: 256, maxFinalizing: 32, maxInFlight: 256, retryAfter: 2000 });
+    expect((await load(base)).admission).toEqual({ maxValidationBacklog: 256, maxFinalizing: 32, maxInFlight: 256, maxConnections: 512, handshakeTimeout: 10_000, retryAfter: 2000 });
     expect((await load(`${base}admission: { maxInFlight: 1000, retryAfter: 5s }\n`)).admission).toMatchObject({ maxInFlight: 1000, retryAfter: 5000 });
     const err = await load(`${base}admission: { maxFinalizing: 0, queue: 3 }\n`).catch((e: Error) => e);
     expect(String(err)).toContain(': admission.maxFinalizing: ');
