@@ -1,11 +1,8 @@
 import 'reflect-metadata';
-import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
 import {
   CRLNumber,
   CRLReason,
   CertificateList,
-  Extension as AsnExtension,
-  Name as AsnName,
   RevokedCertificate,
   TBSCertList,
   Time,
@@ -15,7 +12,7 @@ import {
 } from '@peculiar/asn1-x509';
 import * as x509 from '@peculiar/x509';
 import type { SigningKey } from './keys.js';
-import { authorityKeyId } from './ca-certificates.js';
+import { asnExtension, issuerParts, signStructure } from './issuer-parts.js';
 
 export interface RevokedEntry {
   /** Lowercase hex serial. */
@@ -41,27 +38,18 @@ export interface CrlParams {
  */
 export async function signCrl(p: CrlParams): Promise<x509.X509Crl> {
   const revoked = revokedCertificates(p.entries);
+  const issuer = issuerParts(p.issuer, p.key);
   const tbsCertList = new TBSCertList({
     version: Version.v2,
-    issuer: AsnConvert.parse(p.issuer.subjectName.toArrayBuffer(), AsnName),
+    signature: issuer.algorithm,
+    issuer: issuer.name,
     thisUpdate: new Time(p.thisUpdate),
     nextUpdate: new Time(p.nextUpdate),
     // RFC 5280 s5.1.2.6: an empty list is left out, not encoded as an empty SEQUENCE.
     ...(revoked.length ? { revokedCertificates: revoked } : {}),
-    crlExtensions: [
-      AsnConvert.parse(authorityKeyId(p.issuer).rawData, AsnExtension),
-      extension(id_ce_cRLNumber, new CRLNumber(Number(p.number))),
-    ],
+    crlExtensions: [issuer.aki, asnExtension(id_ce_cRLNumber, new CRLNumber(Number(p.number)))],
   });
-  const algorithm = { ...p.key.signingAlgorithm, ...p.key.privateKey.algorithm } as EcdsaParams | RsaPssParams;
-  tbsCertList.signature = new x509.AlgorithmProvider().toAsnAlgorithm(algorithm);
-  const tbs = AsnConvert.serialize(tbsCertList);
-  const signature = await p.key.crypto.subtle.sign(algorithm, p.key.privateKey, tbs);
-  const crl = new CertificateList({
-    tbsCertList,
-    signatureAlgorithm: tbsCertList.signature,
-    signature: asnSignature(algorithm, signature),
-  });
+  const crl = new CertificateList({ tbsCertList, signatureAlgorithm: issuer.algorithm, signature: signStructure(p.key, tbsCertList) });
   // From the structure, not its DER: parsing our own bytes again would cost as much and hit asn1js's node limit.
   return new x509.X509Crl(crl);
 }
@@ -81,14 +69,10 @@ function revokedCertificates(entries: readonly RevokedEntry[]): RevokedCertifica
     revoked.push(new RevokedCertificate({
       userCertificate: serial,
       revocationDate: new Time(e.revokedAt),
-      ...(e.reason ? { crlEntryExtensions: [extension(id_ce_cRLReasons, new CRLReason(e.reason))] } : {}),
+      ...(e.reason ? { crlEntryExtensions: [asnExtension(id_ce_cRLReasons, new CRLReason(e.reason))] } : {}),
     }));
   }
   return revoked;
-}
-
-function extension(extnID: string, value: object): AsnExtension {
-  return new AsnExtension({ extnID, critical: false, extnValue: new OctetString(AsnConvert.serialize(value)) });
 }
 
 /** INTEGER content octets of a hex serial: no redundant leading zeros, a 0x00 before a high bit. */
@@ -99,11 +83,6 @@ function positiveInteger(hex: string): ArrayBuffer {
   const digits = bytes.subarray(start);
   const octets = digits.length && digits[0]! <= 0x7f ? digits : Buffer.concat([Buffer.from([0]), digits]);
   return new Uint8Array(octets).buffer;
-}
-
-/** The signature as X.509 encodes it: DER ECDSA-Sig-Value for ECDSA (WebCrypto gives r||s), as is for RSA-PSS. */
-function asnSignature(algorithm: EcdsaParams | RsaPssParams, signature: ArrayBuffer): ArrayBuffer {
-  return new x509.AsnEcSignatureFormatter().toAsnSignature(algorithm, signature) ?? signature;
 }
 
 /** CRLReason names as operators type them, mapped to RFC 5280 codes (7 is unused by the standard). */

@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
+import { AsnConvert } from '@peculiar/asn1-schema';
 import {
   AccessDescription,
   AttributeTypeAndValue,
@@ -34,7 +34,6 @@ import {
   id_kp_clientAuth,
   id_kp_serverAuth,
   id_pe_authorityInfoAccess,
-  type AlgorithmIdentifier,
 } from '@peculiar/asn1-x509';
 import * as x509 from '@peculiar/x509';
 import { createHash } from 'node:crypto';
@@ -42,9 +41,9 @@ import type { CheckedCsr } from './csr.js';
 import type { IssuingCa } from './issuing-ca.js';
 import { expandUrl, type Profile } from './profiles.js';
 import { describeConstraints, withinConstraints, type Identifier } from './name-constraints.js';
-import { authorityKeyId, BACKDATE_MS } from './ca-certificates.js';
+import { BACKDATE_MS } from './ca-certificates.js';
 import { randomSerial } from './serial.js';
-import { signWith } from './crypto.js';
+import { asnExtension, issuerParts, signStructure } from './issuer-parts.js';
 import { COMMON_NAME } from './subject.js';
 import { formatDuration } from '../config/duration.js';
 
@@ -107,7 +106,7 @@ export async function issueLeaf(req: LeafRequest): Promise<IssuedLeaf> {
   if (notAfter > ca.cert.notAfter) {
     throw new LeafPolicyError('malformed', `the issuing CA expires ${ca.cert.notAfter.toISOString()}, before the requested certificate would`);
   }
-  const issuer = issuerParts(ca);
+  const issuer = issuerParts(ca.cert, ca.key);
   const serial = randomSerial();
   const subject = leafSubject(identifiers);
   const validity = new Validity({ notBefore: wholeSeconds(notBefore), notAfter: wholeSeconds(notAfter) });
@@ -121,10 +120,8 @@ export async function issueLeaf(req: LeafRequest): Promise<IssuedLeaf> {
     subjectPublicKeyInfo: request.publicKey,
     extensions: leafExtensions(req, identifiers, issuer.aki),
   });
-  const signature = signWith(ca.key.keyObject, ca.key.spec, new Uint8Array(AsnConvert.serialize(tbsCertificate)));
-  const der = new Uint8Array(
-    AsnConvert.serialize(new Certificate({ tbsCertificate, signatureAlgorithm: issuer.algorithm, signatureValue: new Uint8Array(signature).buffer })),
-  );
+  const signatureValue = signStructure(ca.key, tbsCertificate);
+  const der = new Uint8Array(AsnConvert.serialize(new Certificate({ tbsCertificate, signatureAlgorithm: issuer.algorithm, signatureValue })));
   return {
     der,
     serial,
@@ -140,31 +137,6 @@ export async function issueLeaf(req: LeafRequest): Promise<IssuedLeaf> {
 /** UTCTime and GeneralizedTime carry whole seconds (RFC 5280 s4.1.2.5); the dates reported say what the certificate says. */
 function wholeSeconds(date: Date): Date {
   return new Date(Math.floor(date.getTime() / 1000) * 1000);
-}
-
-/** What every leaf of a CA shares, taken from its certificate and key once. */
-interface IssuerParts {
-  readonly name: AsnName;
-  /** As X509CertificateGenerator writes it: ecdsa-with-SHA* without parameters, RSASSA-PSS with them. */
-  readonly algorithm: AlgorithmIdentifier;
-  readonly aki: Extension;
-  readonly pem: string;
-}
-
-const issuers = new WeakMap<IssuingCa, IssuerParts>();
-
-function issuerParts(ca: IssuingCa): IssuerParts {
-  let parts = issuers.get(ca);
-  if (!parts) {
-    parts = {
-      name: AsnConvert.parse(ca.cert.subjectName.toArrayBuffer(), AsnName),
-      algorithm: new x509.AlgorithmProvider().toAsnAlgorithm({ ...ca.key.signingAlgorithm, ...ca.key.privateKey.algorithm }),
-      aki: AsnConvert.parse(authorityKeyId(ca.cert).rawData, Extension),
-      pem: ca.cert.toString('pem'),
-    };
-    issuers.set(ca, parts);
-  }
-  return parts;
 }
 
 /**
@@ -224,10 +196,10 @@ function leafExtensions(req: LeafRequest, identifiers: Identifier[], aki: Extens
   const san = new SubjectAlternativeName(identifiers.map((id) => new GeneralName(id.type === 'dns' ? { dNSName: id.value } : { iPAddress: id.value })));
   return new Extensions([
     ...shared.usage,
-    extension(id_ce_subjectAltName, san, !identifiers.some((id) => id.type === 'dns')),
+    asnExtension(id_ce_subjectAltName, san, !identifiers.some((id) => id.type === 'dns')),
     aki,
     // RFC 5280 s4.2.1.2 method 1: SHA-1 of the subjectPublicKey BIT STRING's bits.
-    extension(id_ce_subjectKeyIdentifier, new SubjectKeyIdentifier(createHash('sha1').update(new Uint8Array(request.publicKey.subjectPublicKey)).digest())),
+    asnExtension(id_ce_subjectKeyIdentifier, new SubjectKeyIdentifier(createHash('sha1').update(new Uint8Array(request.publicKey.subjectPublicKey)).digest())),
     ...shared.urls,
   ]);
 }
@@ -256,9 +228,9 @@ function usageExtensions(profile: Profile, kind: 'ec' | 'rsa'): Extension[] {
   const usages = [...profile.keyUsage, ...(kind === 'rsa' ? profile.rsaKeyUsage : [])];
   const flags = usages.reduce((acc, u) => acc | KeyUsageFlags[u], 0);
   return [
-    extension(id_ce_basicConstraints, new BasicConstraints({ cA: false }), true),
-    extension(id_ce_keyUsage, new KeyUsage(flags), true),
-    extension(id_ce_extKeyUsage, new ExtendedKeyUsage(profile.extendedKeyUsage.map((e) => EXTENDED_KEY_USAGES[e]))),
+    asnExtension(id_ce_basicConstraints, new BasicConstraints({ cA: false }), true),
+    asnExtension(id_ce_keyUsage, new KeyUsage(flags), true),
+    asnExtension(id_ce_extKeyUsage, new ExtendedKeyUsage(profile.extendedKeyUsage.map((e) => EXTENDED_KEY_USAGES[e]))),
   ];
 }
 
@@ -268,7 +240,7 @@ function urlExtensions(profile: Profile, httpBase: string | undefined): Extensio
   const crl = expandUrl(profile.urls.crl, httpBase);
   if (crl) {
     const point = new DistributionPoint({ distributionPoint: new DistributionPointName({ fullName: [uri(crl)] }) });
-    extensions.push(extension(id_ce_cRLDistributionPoints, new CRLDistributionPoints([point])));
+    extensions.push(asnExtension(id_ce_cRLDistributionPoints, new CRLDistributionPoints([point])));
   }
   const ocsp = expandUrl(profile.urls.ocsp, httpBase);
   const caIssuers = expandUrl(profile.urls.caIssuers, httpBase);
@@ -277,11 +249,8 @@ function urlExtensions(profile: Profile, httpBase: string | undefined): Extensio
       ...(ocsp ? [new AccessDescription({ accessMethod: id_ad_ocsp, accessLocation: uri(ocsp) })] : []),
       ...(caIssuers ? [new AccessDescription({ accessMethod: id_ad_caIssuers, accessLocation: uri(caIssuers) })] : []),
     ];
-    extensions.push(extension(id_pe_authorityInfoAccess, new AuthorityInfoAccessSyntax(access)));
+    extensions.push(asnExtension(id_pe_authorityInfoAccess, new AuthorityInfoAccessSyntax(access)));
   }
   return extensions;
 }
 
-function extension(extnID: string, value: object, critical = false): Extension {
-  return new Extension({ extnID, critical, extnValue: new OctetString(AsnConvert.serialize(value)) });
-}
